@@ -1,0 +1,1 @@
+"""Load and PV forecasting, and rolling-origin forecast evaluation. Never imports Pyomo."""

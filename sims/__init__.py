@@ -1,0 +1,1 @@
+"""Year-long backtests, settlement, finance, fleet runs, reports and the command line."""

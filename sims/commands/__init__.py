@@ -1,0 +1,1 @@
+"""Subcommands of the ``valuestack`` command line; each module exposes ``add_parser``."""
