@@ -52,7 +52,9 @@ def require_fraction(name: str, value: float, *, allow_zero: bool = True) -> flo
     require_finite(name, value)
     low_ok = value >= 0 if allow_zero else value > 0
     if not low_ok or value > 1:
-        raise InputError(name, value, "a fraction in [0, 1]" if allow_zero else "a fraction in (0, 1]")
+        raise InputError(
+            name, value, "a fraction in [0, 1]" if allow_zero else "a fraction in (0, 1]"
+        )
     return value
 
 
@@ -110,7 +112,9 @@ def validate_series(
     bad = ~np.isfinite(values)
     if bad.any():
         first = int(np.argmax(bad))
-        raise InputError(name, f"{values[first]} at {series.index[first]}", "finite values (no NaN)")
+        raise InputError(
+            name, f"{values[first]} at {series.index[first]}", "finite values (no NaN)"
+        )
     if nonnegative and (values < 0).any():
         first = int(np.argmax(values < 0))
         raise InputError(name, f"{values[first]} at {series.index[first]}", "values >= 0")
@@ -135,5 +139,7 @@ def validate_frame(
     if missing:
         raise InputError(f"{name}.columns", list(frame.columns), f"columns including {missing}")
     for column in columns:
-        validate_series(frame[column], name=f"{name}.{column}", index=index, nonnegative=nonnegative)
+        validate_series(
+            frame[column], name=f"{name}.{column}", index=index, nonnegative=nonnegative
+        )
     return frame

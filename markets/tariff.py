@@ -57,7 +57,9 @@ def _check_schedule(name: str, schedule: Schedule, n_periods: int) -> None:
                 raise InputError(f"{name}[{m}][{h}]", period, "an integer period index")
             if not 0 <= period < n_periods:
                 raise InputError(
-                    f"{name}[{m}][{h}]", period, f"a period index in 0..{n_periods - 1} (one with a rate)"
+                    f"{name}[{m}][{h}]",
+                    period,
+                    f"a period index in 0..{n_periods - 1} (one with a rate)",
                 )
 
 
@@ -67,7 +69,9 @@ def _check_tier_limits(name: str, limits: list[float]) -> None:
         if math.isnan(limit) or limit <= 0:
             raise InputError(f"{name}[{i}].max", limit, "a positive cumulative tier limit")
         if limit <= previous:
-            raise InputError(f"{name}[{i}].max", limit, f"a limit above the previous tier's {previous}")
+            raise InputError(
+                f"{name}[{i}].max", limit, f"a limit above the previous tier's {previous}"
+            )
         previous = limit
     if limits and not math.isinf(limits[-1]):
         raise InputError(f"{name}[{len(limits) - 1}].max", limits[-1], "inf on the last tier")
@@ -170,8 +174,12 @@ class TouDemandCharges:
             if not tiers:
                 raise InputError(f"TouDemandCharges.periods[{p}]", tiers, "at least one tier")
             _check_tier_limits(f"TouDemandCharges.periods[{p}]", [t.max_kw for t in tiers])
-        _check_schedule("TouDemandCharges.weekday_schedule", self.weekday_schedule, len(self.periods))
-        _check_schedule("TouDemandCharges.weekend_schedule", self.weekend_schedule, len(self.periods))
+        _check_schedule(
+            "TouDemandCharges.weekday_schedule", self.weekday_schedule, len(self.periods)
+        )
+        _check_schedule(
+            "TouDemandCharges.weekend_schedule", self.weekend_schedule, len(self.periods)
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -340,16 +348,25 @@ class Tariff:
     extra_holidays: frozenset[dt.date] = frozenset()
 
     def __post_init__(self) -> None:
-        for name in ("fixed_monthly_usd", "fixed_daily_usd", "minimum_monthly_usd", "minimum_annual_usd"):
+        for name in (
+            "fixed_monthly_usd",
+            "fixed_daily_usd",
+            "minimum_monthly_usd",
+            "minimum_annual_usd",
+        ):
             require_finite(f"Tariff.{name}", getattr(self, name))
         if self.demand_window_minutes is not None and self.demand_window_minutes <= 0:
             raise InputError(
-                "Tariff.demand_window_minutes", self.demand_window_minutes, "a positive number of minutes"
+                "Tariff.demand_window_minutes",
+                self.demand_window_minutes,
+                "a positive number of minutes",
             )
         if self.ratchet is not None and self.flat_demand is None and self.tou_demand is None:
-            raise InputError("Tariff.ratchet", self.ratchet, "a tariff with demand charges to ratchet")
+            raise InputError(
+                "Tariff.ratchet", self.ratchet, "a tariff with demand charges to ratchet"
+            )
         if self.holiday_country is not None:
-            import holidays  # noqa: PLC0415 - optional lookups only when asked
+            import holidays
 
             try:
                 holidays.country_holidays(self.holiday_country, subdiv=self.holiday_subdivision)
@@ -426,14 +443,20 @@ class Tariff:
         """TOU demand period index of each interval (int array); requires ``tou_demand``."""
         if self.tou_demand is None:
             raise InputError("Tariff.tou_demand", None, "TOU demand charges to look up periods in")
-        return self._lookup(index, self.tou_demand.weekday_schedule, self.tou_demand.weekend_schedule)
+        return self._lookup(
+            index, self.tou_demand.weekday_schedule, self.tou_demand.weekend_schedule
+        )
 
     def flat_demand_period(self, index: pd.DatetimeIndex) -> np.ndarray:
         """Flat demand period index of each interval (by month); requires ``flat_demand``."""
         if self.flat_demand is None:
-            raise InputError("Tariff.flat_demand", None, "flat demand charges to look up periods in")
+            raise InputError(
+                "Tariff.flat_demand", None, "flat demand charges to look up periods in"
+            )
         validate_index(index, name="index")
-        return np.asarray(self.flat_demand.month_periods, dtype=np.int64)[np.asarray(index.month) - 1]
+        return np.asarray(self.flat_demand.month_periods, dtype=np.int64)[
+            np.asarray(index.month) - 1
+        ]
 
     def import_rate_usd_per_kwh(self, index: pd.DatetimeIndex) -> np.ndarray:
         """First-tier import price of each interval [$/kWh] (zeros if no energy charges)."""

@@ -15,9 +15,7 @@ from collections.abc import Sequence
 
 from core.errors import ValuestackError
 
-COMMANDS: tuple[str, ...] = (
-    "sims.commands.bill",
-)
+COMMANDS: tuple[str, ...] = ("sims.commands.bill",)
 """Modules that register a subcommand, in the order ``--help`` lists them."""
 
 

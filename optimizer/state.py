@@ -1,0 +1,87 @@
+"""What a dispatch problem starts from and must end at: SOC and month-to-date billing state."""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass
+
+from core.errors import InputError
+from core.validation import require_fraction, require_nonnegative
+
+__all__ = ["MonthToDate", "TerminalMode", "TerminalSoc"]
+
+
+class TerminalMode(enum.Enum):
+    """How the state of charge at the end of the horizon is treated."""
+
+    FIXED = "fixed"
+    """End exactly at ``TerminalSoc.soc_fraction``."""
+    MINIMUM = "minimum"
+    """End at or above ``TerminalSoc.soc_fraction``."""
+    VALUED = "valued"
+    """End anywhere; each stored kWh at the end is worth ``value_usd_per_kwh``."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TerminalSoc:
+    """Terminal state-of-charge condition.
+
+    Parameters
+    ----------
+    mode : TerminalMode, default TerminalMode.MINIMUM
+        The kind of condition.
+    soc_fraction : float or None, default None
+        Target for ``FIXED`` / ``MINIMUM`` as a fraction of ``energy_kwh``; None means the
+        initial state of charge of the same problem.
+    value_usd_per_kwh : float, default 0.0
+        Worth of one stored kWh at the end, for ``VALUED`` [$/kWh].
+    """
+
+    mode: TerminalMode = TerminalMode.MINIMUM
+    soc_fraction: float | None = None
+    value_usd_per_kwh: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.mode, TerminalMode):
+            raise InputError("TerminalSoc.mode", self.mode, f"one of {list(TerminalMode)}")
+        if self.soc_fraction is not None:
+            require_fraction("TerminalSoc.soc_fraction", self.soc_fraction)
+        require_nonnegative("TerminalSoc.value_usd_per_kwh", self.value_usd_per_kwh)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MonthToDate:
+    """Billing state already set in the month that contains the horizon's first step.
+
+    Later months inside the horizon start from zero. All peaks are in kW at the meter.
+
+    Parameters
+    ----------
+    flat_peak_kw : float, default 0.0
+        Highest demand already set this billing month (all hours) [kW].
+    tou_peak_kw : tuple of float, default ()
+        Highest demand already set this month in each TOU demand period, indexed by period;
+        empty means all zero.
+    ratchet_peak_kw : float, default 0.0
+        Highest monthly peak among the ratchet's look-back months [kW].
+    import_kwh_by_period : tuple of float, default ()
+        Energy already imported this month in each energy period, for tiered rates; empty
+        means all zero [kWh].
+    export_kwh_by_period : tuple of float, default ()
+        Energy already exported this month in each energy period, for net metering [kWh].
+    """
+
+    flat_peak_kw: float = 0.0
+    tou_peak_kw: tuple[float, ...] = ()
+    ratchet_peak_kw: float = 0.0
+    import_kwh_by_period: tuple[float, ...] = ()
+    export_kwh_by_period: tuple[float, ...] = ()
+
+    def __post_init__(self) -> None:
+        require_nonnegative("MonthToDate.flat_peak_kw", self.flat_peak_kw)
+        require_nonnegative("MonthToDate.ratchet_peak_kw", self.ratchet_peak_kw)
+        for name in ("tou_peak_kw", "import_kwh_by_period", "export_kwh_by_period"):
+            for i, value in enumerate(getattr(self, name)):
+                if not math.isfinite(value) or value < 0:
+                    raise InputError(f"MonthToDate.{name}[{i}]", value, "a finite number >= 0")
