@@ -316,7 +316,11 @@ class Tariff:
     fixed_daily_usd : float, default 0.0
         Fixed charge per day of the billing month [$/day].
     minimum_monthly_usd : float, default 0.0
-        Minimum bill per month [$]: the energy + demand + fixed total is raised to it.
+        Minimum bill per month [$]: the month's energy + demand + fixed charges less export
+        credit are raised to it (see :mod:`markets.bill` for partial months).
+    minimum_daily_usd : float, default 0.0
+        Minimum bill per day of the billing month [$/day] (URDB ``mincharge`` in ``$/day``),
+        applied like ``minimum_monthly_usd``.
     minimum_annual_usd : float, default 0.0
         Minimum bill per year [$] (URDB ``annualmincharge``).
     export : ExportCompensation
@@ -328,6 +332,10 @@ class Tariff:
         State or province for ``holiday_country`` (e.g. ``"CA"``).
     extra_holidays : frozenset of datetime.date, default empty
         Further dates billed on the weekend schedules.
+    unsupported : tuple of str, default ()
+        Names of URDB fields present in the source record that this model does not price
+        (e.g. ``"coincidentratestructure"``); :func:`markets.urdb.tariff_from_urdb` logs a
+        warning for each. A bill of such a tariff leaves those charges out.
     """
 
     name: str
@@ -341,20 +349,30 @@ class Tariff:
     fixed_monthly_usd: float = 0.0
     fixed_daily_usd: float = 0.0
     minimum_monthly_usd: float = 0.0
+    minimum_daily_usd: float = 0.0
     minimum_annual_usd: float = 0.0
     export: ExportCompensation = field(default_factory=ExportCompensation)
     holiday_country: str | None = None
     holiday_subdivision: str | None = None
     extra_holidays: frozenset[dt.date] = frozenset()
+    unsupported: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in (
             "fixed_monthly_usd",
             "fixed_daily_usd",
             "minimum_monthly_usd",
+            "minimum_daily_usd",
             "minimum_annual_usd",
         ):
             require_finite(f"Tariff.{name}", getattr(self, name))
+        for day in self.extra_holidays:
+            if not isinstance(day, dt.date) or isinstance(day, dt.datetime):
+                raise InputError("Tariff.extra_holidays", day, "datetime.date objects")
+        if not isinstance(self.unsupported, tuple) or not all(
+            isinstance(name, str) for name in self.unsupported
+        ):
+            raise InputError("Tariff.unsupported", self.unsupported, "a tuple of field names")
         if self.demand_window_minutes is not None and self.demand_window_minutes <= 0:
             raise InputError(
                 "Tariff.demand_window_minutes",
@@ -406,11 +424,15 @@ class Tariff:
         numpy.ndarray of bool
         """
         validate_index(index, name="index")
-        mask = np.asarray(index.dayofweek >= 5)
+        mask = np.asarray(index.day_of_week >= 5)
         dates = self._holiday_dates(index)
         if dates:
-            day = np.asarray(index.date)
-            mask = mask | np.isin(day, np.array(sorted(dates), dtype=object))
+            # Compare local calendar days as integers (days since 1970-01-01 of the local
+            # wall-clock date): exact, and far faster than building datetime.date objects.
+            local_day = index.tz_localize(None).as_unit("ns").asi8 // (86_400 * 10**9)
+            epoch = dt.date(1970, 1, 1)
+            holiday_days = np.array(sorted((d - epoch).days for d in dates), dtype=np.int64)
+            mask = mask | np.isin(local_day, holiday_days)
         return mask
 
     def _holiday_dates(self, index: pd.DatetimeIndex) -> set[dt.date]:
