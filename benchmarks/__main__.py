@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-SUITES: tuple[str, ...] = ("benchmarks.bench_bill",)
+SUITES: tuple[str, ...] = ("benchmarks.bench_bill", "benchmarks.bench_dispatch")
 
 
 def _format_table(rows: list[dict]) -> str:

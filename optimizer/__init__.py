@@ -1,1 +1,36 @@
-"""Battery dispatch optimization: a Pyomo MILP solved by HiGHS, one block per value stream."""
+"""Battery dispatch optimization: a Pyomo MILP solved by HiGHS, one block per value stream.
+
+Public API::
+
+    from optimizer import (Battery, TerminalSoc, TerminalMode, MonthToDate, DispatchModel,
+                           optimize_dispatch, DispatchResult, SolverReport, Termination)
+
+:class:`DispatchModel` is built once per site and horizon length and re-solved with new data
+through a persistent HiGHS interface; :func:`optimize_dispatch` builds and solves once. Value
+streams (:mod:`optimizer.streams`) each add a Pyomo block and an objective term; market
+streams plug in through the same interface.
+"""
+
+from optimizer.battery import Battery
+from optimizer.dispatch import optimize_dispatch
+from optimizer.model import DEFAULT_MIP_REL_GAP, DispatchModel
+from optimizer.results import SCHEDULE_COLUMNS, DispatchResult, SolverReport, Termination
+from optimizer.state import MonthToDate, TerminalMode, TerminalSoc
+from optimizer.streams import CoreHandles, Stream, StreamTerms
+
+__all__ = [
+    "DEFAULT_MIP_REL_GAP",
+    "SCHEDULE_COLUMNS",
+    "Battery",
+    "CoreHandles",
+    "DispatchModel",
+    "DispatchResult",
+    "MonthToDate",
+    "SolverReport",
+    "Stream",
+    "StreamTerms",
+    "Termination",
+    "TerminalMode",
+    "TerminalSoc",
+    "optimize_dispatch",
+]

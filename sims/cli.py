@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from core.errors import ValuestackError
 
-COMMANDS: tuple[str, ...] = ("sims.commands.bill",)
+COMMANDS: tuple[str, ...] = ("sims.commands.bill", "sims.commands.backtest", "sims.commands.fleet")
 """Modules that register a subcommand, in the order ``--help`` lists them."""
 
 

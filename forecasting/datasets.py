@@ -1,0 +1,204 @@
+"""Readers for the real data sets forecasts are evaluated on (the I/O edge).
+
+Every reader returns tz-aware, fixed-step, interval-beginning frames with units in the column
+names, and says what it changed: missing meter readings become NaN (counted), never filled.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from core.errors import InputError
+from core.timegrid import validate_index
+
+__all__ = [
+    "CITYLEARN_TZ",
+    "MeterReadings",
+    "read_bedford_weather",
+    "read_cambridge_building",
+    "read_citylearn_home",
+    "read_load_csv",
+    "read_tmy3_weather",
+]
+
+logger = logging.getLogger(__name__)
+
+CITYLEARN_TZ = "Etc/GMT+8"
+"""CityLearn 2022 homes (Fontana, California) are on fixed Pacific standard time (UTC-8)."""
+
+WEATHER_COLUMNS = (
+    "ghi_w_per_m2",
+    "dni_w_per_m2",
+    "dhi_w_per_m2",
+    "temp_air_c",
+    "wind_speed_m_per_s",
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeterReadings:
+    """A metered load series with its missing readings marked.
+
+    Attributes
+    ----------
+    load_kw : pandas.Series
+        Mean load per interval [kW]; NaN where the reading is missing or partial.
+    zero_count : int
+        Readings recorded as 0 (missing in the source).
+    partial_count : int
+        Readings next to a missing stretch or at the file's first hour, which the source built
+        from an incomplete set of half-hours (about half the true value).
+    """
+
+    load_kw: pd.Series
+    zero_count: int
+    partial_count: int
+
+    @property
+    def missing_count(self) -> int:
+        """All readings set to NaN."""
+        return self.zero_count + self.partial_count
+
+
+def read_cambridge_building(path: str | Path) -> MeterReadings:
+    """Read a Cambridge Estates electricity file (``datetime,equipment load [kWh]``).
+
+    Timestamps are UTC, hourly, interval-beginning; kWh per hour equals mean kW. The source
+    replaced missing half-hourly readings by 0 before summing them into hours, so an hour of 0
+    is missing, and an hour bordering a run of zeros (and the first hour of each file, whose
+    first half-hour lies in the previous file) holds only part of its half-hours: both become
+    NaN.
+    """
+    frame = pd.read_csv(path)
+    if list(frame.columns) != ["datetime", "equipment load [kWh]"]:
+        raise InputError(str(path), list(frame.columns), "columns datetime,equipment load [kWh]")
+    index = pd.DatetimeIndex(pd.to_datetime(frame["datetime"]), name="time").tz_localize("UTC")
+    validate_index(index, name=f"{path}.datetime")
+    values = frame["equipment load [kWh]"].to_numpy(dtype=float)
+    zero = values == 0
+    partial = np.zeros(len(values), dtype=bool)
+    partial[0] = not zero[0]
+    partial[1:] |= zero[:-1] & ~zero[1:]
+    partial[:-1] |= zero[1:] & ~zero[:-1]
+    load = np.where(zero | partial, np.nan, values)
+    logger.info("%s: %d zero and %d partial readings set to NaN", path, zero.sum(), partial.sum())
+    return MeterReadings(
+        load_kw=pd.Series(load, index=index, name="load_kw"),
+        zero_count=int(zero.sum()),
+        partial_count=int(partial.sum()),
+    )
+
+
+def read_bedford_weather(paths: list[str | Path]) -> pd.DataFrame:
+    """Read Met Office Bedford hourly weather files (UTC) into one frame.
+
+    Returns ``temp_air_c`` [degC], ``relative_humidity_percent`` and ``ghi_w_per_m2``.
+    """
+    frames = [pd.read_csv(p, index_col=0, parse_dates=True) for p in paths]
+    frame = pd.concat(frames).sort_index()
+    frame.index = pd.DatetimeIndex(frame.index, name="time").tz_localize("UTC")
+    frame = frame.rename(
+        columns={
+            "air_temperature [degC]": "temp_air_c",
+            "rltv_hum [%]": "relative_humidity_percent",
+            "glbl_irad_amt [W/m2]": "ghi_w_per_m2",
+        }
+    )
+    validate_index(frame.index, name="bedford_weather.index")
+    return frame[["temp_air_c", "relative_humidity_percent", "ghi_w_per_m2"]]
+
+
+def read_citylearn_home(folder: str | Path, building: str) -> pd.DataFrame:
+    """Read one CityLearn 2022 home: hourly ``load_kw``, ``pv_kw`` and its weather.
+
+    The files have no timestamps. Row 0 is ``month 7, hour 24, day_type 7`` (Sunday): the last
+    hour of Sunday 31 July 2016 (1 August 2016 was a Monday), with hours numbered 1-24 as
+    hour-ending on fixed standard time (``daylight_savings_status`` is 0 throughout). So row
+    ``i`` is the interval starting at 2016-07-31 23:00 (UTC-8) plus ``i`` hours. PV is
+    ``solar_generation`` [W per kW] times the schema's ``pv.attributes.nominal_power`` [kW].
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``load_kw``, ``pv_kw``, ``temp_air_c``, ``dni_w_per_m2`` (the file's direct
+        irradiance), ``dhi_w_per_m2`` (diffuse), on an hourly UTC-8 index.
+    """
+    folder = Path(folder)
+    schema = json.loads((folder / "schema.json").read_text())
+    if building not in schema["buildings"]:
+        raise InputError("building", building, f"one of {sorted(schema['buildings'])}")
+    spec = schema["buildings"][building]
+    data = pd.read_csv(folder / spec["energy_simulation"])
+    weather = pd.read_csv(folder / spec["weather"])
+    first = data.iloc[0]
+    if (int(first["month"]), int(first["hour"]), int(first["day_type"])) != (7, 24, 7):
+        raise InputError(f"{building}.row0", first.to_dict(), "month 7, hour 24, day_type 7")
+    index = pd.date_range("2016-07-31 23:00", periods=len(data), freq="h", tz=CITYLEARN_TZ)
+    local_weekday = index.weekday.to_numpy() + 1  # CityLearn: 1 = Monday .. 7 = Sunday
+    mismatch = data["day_type"].to_numpy() != local_weekday
+    if mismatch.any():
+        raise InputError(f"{building}.day_type", int(np.argmax(mismatch)), "weekdays of 2016-17")
+    nominal_kw = float(spec["pv"]["attributes"]["nominal_power"])
+    return pd.DataFrame(
+        {
+            "load_kw": data["non_shiftable_load"].to_numpy(dtype=float),
+            "pv_kw": data["solar_generation"].to_numpy(dtype=float) * nominal_kw / 1000.0,
+            "temp_air_c": weather["outdoor_dry_bulb_temperature"].to_numpy(dtype=float),
+            "dni_w_per_m2": weather["direct_solar_irradiance"].to_numpy(dtype=float),
+            "dhi_w_per_m2": weather["diffuse_solar_irradiance"].to_numpy(dtype=float),
+        },
+        index=pd.DatetimeIndex(index, name="time"),
+    )
+
+
+def read_tmy3_weather(path: str | Path, *, year: int = 2021) -> tuple[pd.DataFrame, dict]:
+    """Read a TMY3 file with pvlib, as one calendar ``year`` on interval-beginning labels.
+
+    TMY3 rows are hour-ending (label 01:00 is the hour 00:00-01:00) on fixed standard time;
+    each is relabelled to its interval start, and the months (from different source years) are
+    placed in ``year`` (pvlib's ``coerce_year``).
+
+    Returns
+    -------
+    (pandas.DataFrame, dict)
+        ``ghi_w_per_m2``, ``dni_w_per_m2``, ``dhi_w_per_m2``, ``temp_air_c``,
+        ``wind_speed_m_per_s``; and pvlib's metadata (latitude, longitude, altitude, TZ).
+    """
+    from pvlib.iotools import read_tmy3
+
+    data, meta = read_tmy3(str(path), coerce_year=year, map_variables=True)
+    frame = pd.DataFrame(
+        {
+            "ghi_w_per_m2": data["ghi"].to_numpy(dtype=float),
+            "dni_w_per_m2": data["dni"].to_numpy(dtype=float),
+            "dhi_w_per_m2": data["dhi"].to_numpy(dtype=float),
+            "temp_air_c": data["temp_air"].to_numpy(dtype=float),
+            "wind_speed_m_per_s": data["wind_speed"].to_numpy(dtype=float),
+        },
+        index=pd.DatetimeIndex(data.index - pd.Timedelta(hours=1), name="time"),
+    ).sort_index()
+    validate_index(frame.index, name=f"{path}.index")
+    return frame, meta
+
+
+def read_load_csv(path: str | Path, *, column: str, tz: str) -> pd.Series:
+    """Read a load CSV (first column timestamps) for the ``forecast-eval`` command.
+
+    Naive timestamps are localized to ``tz``; aware ones converted. Empty cells become NaN
+    (missing readings); the index must be fixed-step.
+    """
+    frame = pd.read_csv(path, index_col=0)
+    if column not in frame.columns:
+        raise InputError("column", column, f"one of {list(frame.columns)}")
+    index = pd.DatetimeIndex(pd.to_datetime(frame.index, utc=False), name="time")
+    index = index.tz_localize(tz) if index.tz is None else index.tz_convert(tz)
+    validate_index(index, name=f"{path}.index")
+    return pd.Series(
+        pd.to_numeric(frame[column]).to_numpy(dtype=float), index=index, name="load_kw"
+    )

@@ -1,0 +1,221 @@
+"""The core model: battery and site balance, built once per horizon length.
+
+Equations (steps ``t = 0..T-1``, step ``dt`` [h], battery ``b``):
+
+.. math::
+
+    0 \\le c_t \\le P_c u_t, \\quad 0 \\le d_t \\le P_d (1 - u_t), \\quad u_t \\in \\{0, 1\\}
+    \\text{ (or } [0, 1] \\text{ relaxed)}
+
+    S_{min} \\le s_t \\le S_{max}, \\quad 0 \\le gi_t \\le G_{imp}, \\quad 0 \\le ge_t \\le G_{exp}
+
+    gi_t - ge_t = L_t - V_t + c_t - d_t + \\sum_s grid_{s,t}
+
+    s_t = r\\, s_{t-1} + \\eta_c c_t dt - d_t dt / \\eta_d + \\sum_s stored_{s,t},
+    \\quad s_{-1} = f_0 E, \\quad r = (1 - \\text{self-discharge})^{dt}
+
+    c_t \\le V_t \\text{ (no grid charging)}, \\qquad
+    S^{end}_{lo} \\le s_{T-1} \\le S^{end}_{hi} \\text{ (terminal)}
+
+Load ``L``, PV ``V``, ``s_{-1}`` and the terminal bounds are mutable parameters; the terminal
+modes map onto the two bounds (FIXED: both at the target; MINIMUM: the lower one; VALUED: the
+SOC window, with the value in the ``terminal`` stream's objective term).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pyomo.environ as pyo
+
+from markets.tariff import Tariff
+from optimizer.battery import Battery
+from optimizer.state import TerminalMode
+from optimizer.streams import CoreHandles, StreamTerms
+from optimizer.window import SlotLayout, Window
+
+__all__ = ["assign", "build_core", "finish_core", "update_core"]
+
+
+def assign(param: pyo.Param, values: Sequence[float] | np.ndarray) -> None:
+    """Write ``values`` into the elements of a mutable indexed ``param``, in index order."""
+    for data, value in zip(param.values(), np.asarray(values, dtype=float).tolist(), strict=True):
+        data.set_value(value)
+
+
+def _bound(limit: float) -> float | None:
+    return None if math.isinf(limit) else float(limit)
+
+
+def build_core(
+    model: pyo.ConcreteModel,
+    *,
+    battery: Battery,
+    tariff: Tariff,
+    n_steps: int,
+    dt_h: float,
+    slots: SlotLayout,
+    relax_binaries: bool,
+) -> CoreHandles:
+    """Add the core's parameters and variables to ``model``; return the handles streams use."""
+    m = model
+    b = battery
+    m.steps = pyo.RangeSet(0, n_steps - 1)
+    m.load_kw = pyo.Param(m.steps, mutable=True, initialize=0.0)
+    m.pv_kw = pyo.Param(m.steps, mutable=True, initialize=0.0)
+    m.soc_initial_kwh = pyo.Param(mutable=True, initialize=b.soc_min_kwh)
+    m.terminal_min_kwh = pyo.Param(mutable=True, initialize=b.soc_min_kwh)
+    m.terminal_max_kwh = pyo.Param(mutable=True, initialize=b.soc_max_kwh)
+
+    m.charge_kw = pyo.Var(m.steps, bounds=(0.0, b.charge_rating_kw))
+    m.discharge_kw = pyo.Var(m.steps, bounds=(0.0, b.discharge_rating_kw))
+    m.soc_kwh = pyo.Var(m.steps, bounds=(b.soc_min_kwh, b.soc_max_kwh))
+    m.grid_import_kw = pyo.Var(m.steps, bounds=(0.0, _bound(b.import_limit_kw)))
+    m.grid_export_kw = pyo.Var(m.steps, bounds=(0.0, _bound(b.export_limit_kw)))
+    domain = pyo.UnitInterval if relax_binaries else pyo.Binary
+    m.is_charging = pyo.Var(m.steps, domain=domain)
+    # Filled in by finish_core once every stream has declared its extra demand terms.
+    m.metered_demand_kw = pyo.Expression(m.steps, rule=lambda m, t: m.grid_import_kw[t])
+    return CoreHandles(
+        model=m,
+        steps=m.steps,
+        n_steps=n_steps,
+        dt_h=dt_h,
+        battery=b,
+        tariff=tariff,
+        slots=slots,
+        charge_kw=m.charge_kw,
+        discharge_kw=m.discharge_kw,
+        soc_kwh=m.soc_kwh,
+        grid_import_kw=m.grid_import_kw,
+        grid_export_kw=m.grid_export_kw,
+        soc_initial_kwh=m.soc_initial_kwh,
+        metered_demand_kw=m.metered_demand_kw,
+    )
+
+
+def _sum_terms(terms: Sequence[StreamTerms], attr: str) -> dict[int, list]:
+    out: dict[int, list] = {}
+    for term in terms:
+        per_step = getattr(term, attr)
+        if per_step is None:
+            continue
+        for t in range(len(per_step)):
+            out.setdefault(t, []).append(per_step[t])
+    return out
+
+
+def finish_core(core: CoreHandles, terms: Sequence[StreamTerms]) -> None:
+    """Add the core's constraints, including every stream's hooks and the shared capacity rows."""
+    m = core.model
+    b = core.battery
+    dt = core.dt_h
+    last = core.n_steps - 1
+    retention = b.retention(dt)
+    eta_c, eta_d = b.charge_efficiency, b.discharge_efficiency
+    grid_extra = _sum_terms(terms, "grid_kw")
+    stored_extra = _sum_terms(terms, "stored_energy_kwh")
+    demand_extra = _sum_terms(terms, "metered_demand_kw")
+
+    for t, extra in demand_extra.items():
+        m.metered_demand_kw[t].set_value(m.grid_import_kw[t] + sum(extra))
+
+    def balance(m, t):
+        lhs = m.grid_import_kw[t] - m.grid_export_kw[t] - m.charge_kw[t] + m.discharge_kw[t]
+        if t in grid_extra:
+            lhs = lhs - sum(grid_extra[t])
+        return lhs == m.load_kw[t] - m.pv_kw[t]
+
+    m.balance = pyo.Constraint(m.steps, rule=balance)
+
+    def soc(m, t):
+        flow = eta_c * dt * m.charge_kw[t] - (dt / eta_d) * m.discharge_kw[t]
+        if t in stored_extra:
+            flow = flow + sum(stored_extra[t])
+        if t == 0:
+            return m.soc_kwh[0] - flow == retention * m.soc_initial_kwh
+        return m.soc_kwh[t] - retention * m.soc_kwh[t - 1] - flow == 0
+
+    m.soc_balance = pyo.Constraint(m.steps, rule=soc)
+    m.charge_if_charging = pyo.Constraint(
+        m.steps, rule=lambda m, t: m.charge_kw[t] <= b.charge_rating_kw * m.is_charging[t]
+    )
+    m.discharge_if_not_charging = pyo.Constraint(
+        m.steps,
+        rule=lambda m, t: m.discharge_kw[t] <= b.discharge_rating_kw * (1 - m.is_charging[t]),
+    )
+    if not b.grid_charging:
+        m.charge_from_pv = pyo.Constraint(m.steps, rule=lambda m, t: m.charge_kw[t] <= m.pv_kw[t])
+    m.terminal_soc = pyo.Constraint(
+        expr=pyo.inequality(m.terminal_min_kwh, m.soc_kwh[last], m.terminal_max_kwh)
+    )
+    _add_capacity_rows(core, terms)
+
+
+def _add_capacity_rows(core: CoreHandles, terms: Sequence[StreamTerms]) -> None:
+    """ONE headroom row per direction and step, ONE energy-sufficiency row per direction/end."""
+    m = core.model
+    b = core.battery
+    ups = [(s.up_award_kw, s.up_duration_h) for s in terms if s.up_award_kw is not None]
+    downs = [(s.down_award_kw, s.down_duration_h) for s in terms if s.down_award_kw is not None]
+    eta_c, eta_d = b.charge_efficiency, b.discharge_efficiency
+
+    def soc_before(t):
+        return m.soc_initial_kwh if t == 0 else m.soc_kwh[t - 1]
+
+    if ups:
+        m.up_headroom = pyo.Constraint(
+            m.steps,
+            rule=lambda m, t: (
+                m.discharge_kw[t] - m.charge_kw[t] + sum(a[t] for a, _ in ups)
+                <= b.discharge_rating_kw
+            ),
+        )
+        m.up_energy = pyo.Constraint(
+            m.steps,
+            [0, 1],
+            rule=lambda m, t, end: (
+                eta_d * ((m.soc_kwh[t] if end else soc_before(t)) - b.soc_min_kwh)
+                >= sum(a[t] * h for a, h in ups)
+            ),
+        )
+    if downs:
+        m.down_headroom = pyo.Constraint(
+            m.steps,
+            rule=lambda m, t: (
+                m.charge_kw[t] - m.discharge_kw[t] + sum(a[t] for a, _ in downs)
+                <= b.charge_rating_kw
+            ),
+        )
+        m.down_energy = pyo.Constraint(
+            m.steps,
+            [0, 1],
+            rule=lambda m, t, end: (
+                (b.soc_max_kwh - (m.soc_kwh[t] if end else soc_before(t))) / eta_c
+                >= sum(a[t] * h for a, h in downs)
+            ),
+        )
+
+
+def update_core(model: pyo.ConcreteModel, battery: Battery, window: Window) -> None:
+    """Write a window's load, PV, initial SOC and terminal bounds into the core's parameters."""
+    m = model
+    b = battery
+    assign(m.load_kw, window.load_kw)
+    assign(m.pv_kw, window.pv_kw)
+    m.soc_initial_kwh.set_value(window.initial_soc_fraction * b.energy_kwh)
+    terminal = window.terminal
+    fraction = (
+        window.initial_soc_fraction if terminal.soc_fraction is None else terminal.soc_fraction
+    )
+    target = fraction * b.energy_kwh
+    if terminal.mode is TerminalMode.FIXED:
+        low, high = target, target
+    elif terminal.mode is TerminalMode.MINIMUM:
+        low, high = target, b.soc_max_kwh
+    else:
+        low, high = b.soc_min_kwh, b.soc_max_kwh
+    m.terminal_min_kwh.set_value(low)
+    m.terminal_max_kwh.set_value(high)

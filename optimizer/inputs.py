@@ -1,0 +1,260 @@
+"""Validation of everything a dispatch model is built from and solved with.
+
+:class:`ModelSpec` checks the construction arguments (and that the optimizer can price every
+part of the tariff) and turns each solve's inputs into a :class:`~optimizer.window.Window`,
+raising :class:`~core.errors.InputError` naming the field before any model is built or any
+parameter is touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from core.errors import InputError
+from core.timegrid import validate_index
+from core.validation import require_fraction, validate_series
+from markets.tariff import ExportMode, Tariff
+from optimizer.battery import Battery
+from optimizer.state import MonthToDate, TerminalMode, TerminalSoc
+from optimizer.streams import Stream, retail_streams
+from optimizer.window import SlotLayout, Window, month_slot_layout
+
+__all__ = ["ModelSpec", "check_tariff_supported", "horizon_step"]
+
+_SOC_TOLERANCE = 1e-9
+"""Slack on SOC-window checks of given fractions, for values carried over in floating point."""
+
+
+def _step(freq: object) -> pd.Timedelta:
+    try:
+        step = pd.Timedelta(pd.tseries.frequencies.to_offset(freq))
+    except (ValueError, TypeError) as exc:
+        raise InputError("freq", freq, 'a fixed step such as "15min" or "1h"') from exc
+    if step <= pd.Timedelta(0):
+        raise InputError("freq", freq, "a positive step")
+    return step
+
+
+def horizon_step(load_kw: object) -> pd.Timedelta:
+    """Step of a valid ``load_kw`` series (raises ``InputError`` naming ``load_kw``)."""
+    validate_series(load_kw, name="load_kw", nonnegative=True)
+    index = load_kw.index
+    validate_index(index, name="load_kw.index")
+    return index[1] - index[0] if len(index) >= 2 else pd.Timedelta(index.freq)
+
+
+def check_tariff_supported(tariff: Tariff, dt_h: float) -> None:
+    """Raise ``InputError`` for tariff parts the optimizer cannot price exactly."""
+    from optimizer.streams.demand import demand_tier_layout
+    from optimizer.streams.energy import tier_adders
+    from optimizer.streams.export import net_metering_rates
+    from optimizer.streams.ratchet import check_ratchet
+
+    if tariff.export.mode is ExportMode.SELL_RATE and tariff.energy is None:
+        raise InputError("Tariff.energy", None, "energy periods carrying SELL_RATE sell rates")
+    window = tariff.demand_window_minutes
+    has_demand = tariff.flat_demand is not None or tariff.tou_demand is not None
+    if has_demand and window is not None and window > dt_h * 60 * (1 + 1e-9):
+        raise InputError(
+            "Tariff.demand_window_minutes",
+            window,
+            f"at most the model's step of {dt_h * 60:g} min (the optimizer bills the "
+            "per-step average; solve on the demand window's step instead)",
+        )
+    if tariff.flat_demand is not None:
+        demand_tier_layout("Tariff.flat_demand.periods", tariff.flat_demand.periods)
+    if tariff.tou_demand is not None:
+        demand_tier_layout("Tariff.tou_demand.periods", tariff.tou_demand.periods)
+    if tariff.energy is not None and tariff.energy.is_tiered:
+        tier_adders(tariff)
+    if tariff.export.mode is ExportMode.NET_METERING:
+        net_metering_rates(tariff)
+    if tariff.ratchet is not None and tariff.flat_demand is not None:
+        check_ratchet(tariff)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelSpec:
+    """Validated construction arguments of a :class:`~optimizer.model.DispatchModel`."""
+
+    battery: Battery
+    tariff: Tariff
+    n_steps: int
+    step: pd.Timedelta
+    dt_h: float
+    relax_binaries: bool
+    mip_rel_gap: float
+    time_limit_s: float | None
+    relaxation_first: bool
+    streams: tuple[Stream, ...]
+    stream_names: tuple[str, ...]
+    slots: SlotLayout
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        battery: object,
+        tariff: object,
+        n_steps: object,
+        freq: object,
+        relax_binaries: object,
+        mip_rel_gap: object,
+        streams: Sequence[object],
+        time_limit_s: object,
+        relaxation_first: object,
+    ) -> ModelSpec:
+        """Check every argument; raise ``InputError`` naming the first bad one."""
+        if not isinstance(battery, Battery):
+            raise InputError("battery", type(battery).__name__, "an optimizer.Battery")
+        if not isinstance(tariff, Tariff):
+            raise InputError("tariff", type(tariff).__name__, "a markets.Tariff")
+        if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 1:
+            raise InputError("n_steps", n_steps, "an integer >= 1")
+        if not isinstance(relax_binaries, bool):
+            raise InputError("relax_binaries", relax_binaries, "True or False")
+        if (
+            isinstance(mip_rel_gap, bool)
+            or not isinstance(mip_rel_gap, (int, float))
+            or not 0 <= mip_rel_gap < 1
+        ):
+            raise InputError("mip_rel_gap", mip_rel_gap, "a fraction in [0, 1)")
+        if time_limit_s is not None and not (
+            isinstance(time_limit_s, (int, float)) and time_limit_s > 0
+        ):
+            raise InputError("time_limit_s", time_limit_s, "None or a positive number of seconds")
+        if not isinstance(relaxation_first, bool):
+            raise InputError("relaxation_first", relaxation_first, "True or False")
+        step = _step(freq)
+        dt_h = step / pd.Timedelta(hours=1)
+        check_tariff_supported(tariff, dt_h)
+        extra = list(streams)
+        for i, stream in enumerate(extra):
+            if not isinstance(stream, Stream):
+                raise InputError(f"streams[{i}]", type(stream).__name__, "an optimizer Stream")
+        retail = retail_streams(tariff, battery)
+        all_streams = tuple(retail + extra)
+        names = [s.name for s in all_streams]
+        for i in range(len(retail), len(names)):
+            name = names[i]
+            if not isinstance(name, str) or not name.isidentifier() or name in names[:i]:
+                raise InputError(
+                    f"streams[{i - len(retail)}].name",
+                    name,
+                    f"a unique identifier (taken: {names[:i]})",
+                )
+        return cls(
+            battery=battery,
+            tariff=tariff,
+            n_steps=int(n_steps),
+            step=step,
+            dt_h=dt_h,
+            relax_binaries=relax_binaries,
+            mip_rel_gap=float(mip_rel_gap),
+            time_limit_s=None if time_limit_s is None else float(time_limit_s),
+            relaxation_first=relaxation_first,
+            streams=all_streams,
+            stream_names=tuple(names),
+            slots=month_slot_layout(int(n_steps), dt_h),
+        )
+
+    def window(
+        self,
+        load_kw: object,
+        pv_kw: object,
+        initial_soc_fraction: object,
+        terminal: object,
+        month_to_date: object,
+        stream_inputs: object,
+    ) -> Window:
+        """Check one solve's inputs and look up the tariff's calendar for its index."""
+        b = self.battery
+        tariff = self.tariff
+        validate_series(load_kw, name="load_kw", nonnegative=True)
+        index = load_kw.index
+        if len(index) != self.n_steps:
+            raise InputError(
+                "load_kw", f"{len(index)} steps", f"{self.n_steps} steps (the model's n_steps)"
+            )
+        step = index[1] - index[0] if len(index) >= 2 else pd.Timedelta(index.freq)
+        if step != self.step:
+            raise InputError("load_kw.index", f"step {step}", f"the model's step {self.step}")
+        if pv_kw is None:
+            pv = np.zeros(self.n_steps)
+        else:
+            validate_series(pv_kw, name="pv_kw", index=index, nonnegative=True)
+            pv = pv_kw.to_numpy(dtype=float)
+        require_fraction("initial_soc_fraction", initial_soc_fraction)
+        low, high = b.soc_min_fraction, b.soc_max_fraction
+        if not low - _SOC_TOLERANCE <= initial_soc_fraction <= high + _SOC_TOLERANCE:
+            raise InputError(
+                "initial_soc_fraction",
+                initial_soc_fraction,
+                f"within the SOC window [{low}, {high}]",
+            )
+        if not isinstance(terminal, TerminalSoc):
+            raise InputError("terminal", type(terminal).__name__, "an optimizer.TerminalSoc")
+        if terminal.mode is not TerminalMode.VALUED and terminal.soc_fraction is not None:
+            if not low - _SOC_TOLERANCE <= terminal.soc_fraction <= high + _SOC_TOLERANCE:
+                raise InputError(
+                    "terminal.soc_fraction",
+                    terminal.soc_fraction,
+                    f"within the SOC window [{low}, {high}]",
+                )
+        self._check_month_to_date(month_to_date)
+        inputs = {} if stream_inputs is None else stream_inputs
+        if not isinstance(inputs, Mapping):
+            raise InputError("stream_inputs", type(inputs).__name__, "a mapping by stream name")
+        for key in inputs:
+            if key not in self.stream_names:
+                raise InputError("stream_inputs", key, f"one of the streams {self.stream_names}")
+        month_slot, slot_months = Window.month_slots_of(index, self.slots)
+        sell = (
+            np.zeros(self.n_steps)
+            if tariff.export.mode is ExportMode.NONE
+            else tariff.sell_rate_usd_per_kwh(index)
+        )
+        return Window(
+            index=index,
+            dt_h=self.dt_h,
+            load_kw=load_kw.to_numpy(dtype=float),
+            pv_kw=pv,
+            initial_soc_fraction=float(initial_soc_fraction),
+            terminal=terminal,
+            month_to_date=month_to_date,
+            month_slot=month_slot,
+            slot_months=slot_months,
+            import_rate_usd_per_kwh=tariff.import_rate_usd_per_kwh(index),
+            sell_rate_usd_per_kwh=sell,
+            energy_period=None if tariff.energy is None else tariff.energy_period(index),
+            tou_demand_period=(
+                None if tariff.tou_demand is None else tariff.tou_demand_period(index)
+            ),
+            stream_inputs=inputs,
+        )
+
+    def _check_month_to_date(self, month_to_date: object) -> None:
+        """Types and lengths of the month-to-date state."""
+        if not isinstance(month_to_date, MonthToDate):
+            raise InputError(
+                "month_to_date", type(month_to_date).__name__, "an optimizer.MonthToDate"
+            )
+        tariff = self.tariff
+        n_tou = 0 if tariff.tou_demand is None else len(tariff.tou_demand.periods)
+        if len(month_to_date.tou_peak_kw) not in (0, n_tou):
+            raise InputError(
+                "month_to_date.tou_peak_kw",
+                month_to_date.tou_peak_kw,
+                f"empty or {n_tou} entries (one per TOU demand period)",
+            )
+        n_energy = 1 if tariff.energy is None else len(tariff.energy.periods)
+        for name in ("import_kwh_by_period", "export_kwh_by_period"):
+            value = getattr(month_to_date, name)
+            if len(value) not in (0, n_energy):
+                raise InputError(
+                    f"month_to_date.{name}", value, f"empty or {n_energy} entries (one per period)"
+                )

@@ -1,0 +1,290 @@
+"""The dispatch model: built once per site and horizon length, re-solved with new data.
+
+:class:`DispatchModel` builds the core (:mod:`optimizer.core`) and one Pyomo block per value
+stream (:mod:`optimizer.streams`), hands the model to a persistent HiGHS instance once, and on
+every :meth:`DispatchModel.solve` only writes mutable parameters (load, PV, prices, initial
+SOC, terminal bounds, month-to-date floors, month-slot and TOU-period membership) and
+re-solves. See :mod:`optimizer.window` for how billing months become fixed slots.
+
+MILP strategy: the only integer variables forbid charging and discharging in the same step.
+Each solve first solves the LP relaxation; if its optimum never charges and discharges in the
+same step it is feasible for the MILP with the binaries set accordingly, so it is the MILP's
+optimum (the relaxation is a lower bound) and the solve ends there
+(``SolverReport.relaxation_was_integral``). Otherwise the MILP is solved by HiGHS's branch and
+bound to ``mip_rel_gap``. Streams must therefore never use the binaries.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+
+from core.errors import SolverError
+from markets.tariff import Tariff
+from optimizer.battery import Battery
+from optimizer.core import build_core, finish_core, update_core
+from optimizer.inputs import ModelSpec
+from optimizer.results import DispatchResult, SolverReport, Termination
+from optimizer.solver import PersistentHighs
+from optimizer.state import MonthToDate, TerminalSoc
+from optimizer.streams import Stream
+from optimizer.window import Window
+
+__all__ = ["DEFAULT_MIP_REL_GAP", "DispatchModel"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MIP_REL_GAP = 1e-4
+"""Default relative MIP gap [fraction] (HiGHS's own default)."""
+
+
+class DispatchModel:
+    """A dispatch MILP for one site and horizon length, re-solved with new data.
+
+    Parameters
+    ----------
+    battery : Battery
+        Battery and site-connection limits.
+    tariff : Tariff
+        Retail tariff; its parts switch the retail streams on.
+    n_steps : int
+        Steps per horizon.
+    freq : str or pandas.Timedelta, default "15min"
+        Step length; every solve's index must have this step.
+    relax_binaries : bool, default False
+        Solve the LP relaxation only (charging and discharging in one step then allowed).
+    mip_rel_gap : float, default DEFAULT_MIP_REL_GAP
+        Relative MIP gap at which HiGHS stops [fraction].
+    streams : sequence of Stream, default ()
+        Further (market) streams, built after the retail ones.
+    time_limit_s : float or None, default None
+        HiGHS time limit per run [s]; reaching it raises ``SolverError``.
+    relaxation_first : bool, default True
+        Settle the MILP by its LP relaxation when that is integral (see the module
+        docstring); False always runs HiGHS's branch and bound.
+
+    Attributes
+    ----------
+    build_s : float
+        Wall time of building the model and handing it to HiGHS [s].
+    stream_names : tuple of str
+        Names of the streams in the model, in reporting order.
+    """
+
+    def __init__(
+        self,
+        *,
+        battery: Battery,
+        tariff: Tariff,
+        n_steps: int,
+        freq: str | pd.Timedelta = "15min",
+        relax_binaries: bool = False,
+        mip_rel_gap: float = DEFAULT_MIP_REL_GAP,
+        streams: Sequence[Stream] = (),
+        time_limit_s: float | None = None,
+        relaxation_first: bool = True,
+    ) -> None:
+        spec = ModelSpec.create(
+            battery=battery,
+            tariff=tariff,
+            n_steps=n_steps,
+            freq=freq,
+            relax_binaries=relax_binaries,
+            mip_rel_gap=mip_rel_gap,
+            streams=streams,
+            time_limit_s=time_limit_s,
+            relaxation_first=relaxation_first,
+        )
+        self._init_from(spec)
+
+    @classmethod
+    def _from_spec(cls, spec: ModelSpec) -> DispatchModel:
+        """Build from already validated arguments."""
+        model = cls.__new__(cls)
+        model._init_from(spec)
+        return model
+
+    def _init_from(self, spec: ModelSpec) -> None:
+        started = time.perf_counter()
+        self._spec = spec
+        self._battery = spec.battery
+        self._tariff = spec.tariff
+        self._n_steps = spec.n_steps
+        self._dt_h = spec.dt_h
+        self._relax = spec.relax_binaries
+        self._relaxation_first = spec.relaxation_first
+        self._streams = spec.streams
+        self.stream_names: tuple[str, ...] = spec.stream_names
+        self._slots = spec.slots
+        self._model, self._blocks = self._build()
+        self._solver = PersistentHighs(
+            self._model, mip_rel_gap=spec.mip_rel_gap, time_limit_s=spec.time_limit_s
+        )
+        self.build_s = time.perf_counter() - started
+        logger.debug("built %d-step model in %.3f s", self._n_steps, self.build_s)
+
+    # -- construction ----------------------------------------------------------------------
+    def _build(self) -> tuple[pyo.ConcreteModel, dict[str, pyo.Block]]:
+        m = pyo.ConcreteModel(name="dispatch")
+        core = build_core(
+            m,
+            battery=self._battery,
+            tariff=self._tariff,
+            n_steps=self._n_steps,
+            dt_h=self._dt_h,
+            slots=self._slots,
+            relax_binaries=self._relax,
+        )
+        blocks: dict[str, pyo.Block] = {}
+        terms = []
+        for stream in self._streams:
+            block = pyo.Block(concrete=True)
+            m.add_component(f"stream_{stream.name}", block)
+            blocks[stream.name] = block
+            terms.append(stream.build(block, core))
+        finish_core(core, terms)
+        m.objective = pyo.Objective(expr=sum(t.objective_usd for t in terms), sense=pyo.minimize)
+        return m, blocks
+
+    # -- solving ---------------------------------------------------------------------------
+    @property
+    def n_steps(self) -> int:
+        """Steps per horizon."""
+        return self._n_steps
+
+    @property
+    def dt_h(self) -> float:
+        """Step length [h]."""
+        return self._dt_h
+
+    def solve(
+        self,
+        *,
+        load_kw: pd.Series,
+        pv_kw: pd.Series | None = None,
+        initial_soc_fraction: float = 0.5,
+        terminal: TerminalSoc = TerminalSoc(),  # noqa: B008 - frozen dataclass
+        month_to_date: MonthToDate = MonthToDate(),  # noqa: B008 - frozen dataclass
+        stream_inputs: Mapping[str, Any] | None = None,
+    ) -> DispatchResult:
+        """Solve one horizon; the index comes from ``load_kw``.
+
+        Parameters
+        ----------
+        load_kw : pandas.Series
+            Site load [kW], >= 0, on a tz-aware index in the site's zone with ``n_steps``
+            labels of the model's step.
+        pv_kw : pandas.Series or None, default None
+            PV output [kW], >= 0, on the same index; None means no PV.
+        initial_soc_fraction : float, default 0.5
+            Stored energy before the first step as a fraction of ``energy_kwh``, within the
+            battery's SOC window.
+        terminal : TerminalSoc, default TerminalSoc()
+            End condition (default: end at least at the initial SOC).
+        month_to_date : MonthToDate, default MonthToDate()
+            Billing state already set in the first step's billing month.
+        stream_inputs : Mapping of str to Any or None, default None
+            Per-solve data of market streams, keyed by stream name.
+
+        Returns
+        -------
+        DispatchResult
+
+        Raises
+        ------
+        InputError
+            On bad input, before any parameter is changed.
+        SolverError
+            If HiGHS ends without a proven optimum (carries the ``Termination``).
+        """
+        started = time.perf_counter()
+        window = self._spec.window(
+            load_kw, pv_kw, initial_soc_fraction, terminal, month_to_date, stream_inputs
+        )
+        return self._solve_window(window, started)
+
+    def _solve_window(self, window: Window, started: float) -> DispatchResult:
+        """Write a validated window into the parameters, solve and extract."""
+        for stream in self._streams:
+            stream.check(window)
+        update_core(self._model, self._battery, window)
+        for stream in self._streams:
+            stream.update(self._blocks[stream.name], window)
+        self._solver.push_parameters()
+        build_s = time.perf_counter() - started
+        return self._solve_and_extract(window, build_s)
+
+    def _solve_and_extract(self, window: Window, build_s: float) -> DispatchResult:
+        started = time.perf_counter()
+        integral = False
+        if self._relax:
+            termination, gap, _ = self._solver.run(relaxation=False)
+        else:
+            if self._relaxation_first:
+                termination, gap, _ = self._solver.run(relaxation=True)
+                integral = termination is Termination.OPTIMAL and not self._simultaneous()
+            if not integral:
+                termination, gap, _ = self._solver.run(relaxation=False)
+        solve_s = time.perf_counter() - started
+        if termination is not Termination.OPTIMAL:
+            raise SolverError(
+                f"dispatch of {self._n_steps} steps from {window.index[0]} has no optimum",
+                termination,
+            )
+        started = time.perf_counter()
+        m = self._model
+        n = self._n_steps
+
+        def values(var: pyo.Var) -> np.ndarray:
+            return np.fromiter((v.value for v in var.values()), dtype=float, count=n)
+
+        schedule = pd.DataFrame(
+            {
+                "charge_kw": values(m.charge_kw),
+                "discharge_kw": values(m.discharge_kw),
+                "soc_kwh": values(m.soc_kwh),
+                "grid_import_kw": values(m.grid_import_kw),
+                "grid_export_kw": values(m.grid_export_kw),
+            },
+            index=window.index,
+        )
+        value_by_stream = {
+            s.name: float(pyo.value(self._blocks[s.name].cost_usd))
+            for s in self._streams
+            if s.reported(window)
+        }
+        for s in self._streams:
+            s.settle(self._blocks[s.name], window, value_by_stream)
+        objective = math.fsum(value_by_stream.values())
+        extract_s = time.perf_counter() - started
+        report = SolverReport(
+            termination=termination,
+            mip_gap=gap,
+            build_s=build_s,
+            solve_s=solve_s,
+            extract_s=extract_s,
+            relaxation_was_integral=integral,
+        )
+        return DispatchResult(
+            schedule=schedule,
+            value_by_stream_usd=value_by_stream,
+            objective_usd=objective,
+            solver=report,
+        )
+
+    def _simultaneous(self) -> bool:
+        """True if the loaded relaxed solution charges and discharges in one step."""
+        m = self._model
+        b = self._battery
+        n = self._n_steps
+        charge = np.fromiter((v.value for v in m.charge_kw.values()), dtype=float, count=n)
+        discharge = np.fromiter((v.value for v in m.discharge_kw.values()), dtype=float, count=n)
+        tol = 1e-6 * max(b.charge_rating_kw, b.discharge_rating_kw, 1.0)
+        return bool(((charge > tol) & (discharge > tol)).any())

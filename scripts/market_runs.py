@@ -1,0 +1,198 @@
+"""Year-long market runs on the real data: revenue by stream and solve time.
+
+Usage::
+
+    python scripts/market_runs.py [--data ../shared/data] [--only dervet ercot spp] [--days N]
+
+Runs (perfect foresight, one solve per case over the whole period, front of the meter):
+
+``dervet``
+    EPRI DER-VET example year 2017 (hourly), 1 MW / 4 MWh: (a) day-ahead energy + regulation
+    up/down; (b) the same plus spinning and non-spinning reserve priced by the assumption
+    below (the file's own SR/NSR prices are zero).
+``ercot``
+    ERCOT HB_SOUTH, 2024-06-01 to 2025-03-27 (300 days, 15 min), 1 MW / 2 MWh: energy
+    arbitrage at the day-ahead price, and separately at the real-time price.
+``spp``
+    SPP day-ahead ancillary clearing prices, reserve zone 1, Feb-Mar 2022 (hourly),
+    1 MW / 2 MWh: Reg-Up, Reg-Down, Spin, Supp. The data hold no SPP energy prices, so energy
+    is bought and sold at a flat assumed price (no arbitrage value; it only prices losses and
+    deployed energy).
+
+Assumptions (also printed): regulation deploys 10% of the award's energy per hour each way
+(``deployed_energy_fraction=0.1``) settled at the energy price of the run; contingency
+reserves deploy no expected energy; DER-VET reserve prices: spinning = 0.5 x the file's
+regulation-up price, non-spinning = 0.1 x it (a ratio assumption in the range of CAISO's
+published annual averages, not data); DER-VET regulation and reserves must be sustainable for
+1 h (CAISO day-ahead rule) and spinning / non-spinning for 30 min; the SPP flat energy price is
+$30/MWh; all runs start and must end at 50% SOC.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from markets.iso_presets import spp
+from markets.loaders import read_dervet_hourly, read_ercot_interval_csv, read_spp_da_mcp_csv
+from markets.prices import ENERGY_DA, ENERGY_RT, MarketPrices
+from markets.products import Direction, Product
+from markets.tariff import Tariff
+from optimizer.battery import Battery
+from optimizer.model import DispatchModel
+from optimizer.state import TerminalMode, TerminalSoc
+from optimizer.streams.capacity import CapacityStream
+from optimizer.streams.wholesale import WholesaleEnergyStream
+
+FOM_TARIFF = Tariff(name="front of the meter (no retail charges)")
+TERMINAL = TerminalSoc(mode=TerminalMode.MINIMUM, soc_fraction=0.5)
+SPP_ENERGY_USD_PER_KWH = 0.030
+DERVET_SPIN_RATIO = 0.5
+DERVET_NONSPIN_RATIO = 0.1
+REG_FRACTION = 0.1
+
+
+def _solve(battery, prices, streams, label):
+    """Build once, solve once; return a row of revenue by stream and timings."""
+    index = prices.index
+    load = pd.Series(0.0, index=index)
+    started = time.perf_counter()
+    model = DispatchModel(
+        battery=battery,
+        tariff=FOM_TARIFF,
+        n_steps=len(index),
+        freq=pd.Timedelta(hours=prices.dt_h),
+        streams=streams,
+    )
+    result = model.solve(
+        load_kw=load,
+        initial_soc_fraction=0.5,
+        terminal=TERMINAL,
+        stream_inputs={s.name: prices for s in streams},
+    )
+    wall = time.perf_counter() - started
+    sched = result.schedule
+    discharged_kwh = float(sched["discharge_kw"].sum() * prices.dt_h)
+    row = {
+        "case": label,
+        "steps": len(index),
+        "days": len(index) * prices.dt_h / 24,
+        **{f"{k}_usd": -v for k, v in result.value_by_stream_usd.items()},
+        "total_usd": -result.objective_usd,
+        "cycles": discharged_kwh / battery.energy_kwh,
+        "build_s": model.build_s,
+        "solve_s": result.solver.solve_s,
+        "wall_s": wall,
+        "lp_integral": result.solver.relaxation_was_integral,
+    }
+    return row
+
+
+def _regulation(price_energy: str, duration_h: float) -> tuple[Product, Product]:
+    common = dict(
+        duration_h=duration_h,
+        deployed_energy_fraction=REG_FRACTION,
+        deployed_energy_price_column=price_energy,
+        rule_source="DER-VET example year; 1 h (CAISO DA rule); deployed fraction ASSUMPTION",
+    )
+    return (
+        Product(name="reg_up", direction=Direction.UP, price_column="reg_up_usd_per_kw_h", **common),
+        Product(
+            name="reg_down", direction=Direction.DOWN, price_column="reg_down_usd_per_kw_h", **common
+        ),
+    )
+
+
+def run_dervet(data: Path, days: int | None) -> list[dict]:
+    year = read_dervet_hourly(data / "dervet" / "hourly_timeseries.csv", tz="Etc/GMT+8")
+    prices = year.prices
+    if days:
+        prices = prices.on(prices.index[: days * 24])
+    battery = Battery(power_kw=1000, energy_kwh=4000)
+    reg_up, reg_down = _regulation(ENERGY_DA, 1.0)
+    rows = [
+        _solve(
+            battery,
+            prices,
+            [WholesaleEnergyStream(price_column=ENERGY_DA), CapacityStream(reg_up), CapacityStream(reg_down)],
+            "dervet energy+reg",
+        )
+    ]
+    frame = prices.frame.copy()
+    frame["spin_usd_per_kw_h"] = DERVET_SPIN_RATIO * frame["reg_up_usd_per_kw_h"]
+    frame["nonspin_usd_per_kw_h"] = DERVET_NONSPIN_RATIO * frame["reg_up_usd_per_kw_h"]
+    with_reserves = MarketPrices(frame=frame)
+    reserve = dict(deployed_energy_fraction=0.0, rule_source="priced by ASSUMPTION; 30 min (CAISO)")
+    spin = Product(name="spin", direction=Direction.UP, price_column="spin_usd_per_kw_h", duration_h=0.5, **reserve)
+    nonspin = Product(name="nonspin", direction=Direction.UP, price_column="nonspin_usd_per_kw_h", duration_h=0.5, **reserve)
+    rows.append(
+        _solve(
+            battery,
+            with_reserves,
+            [
+                WholesaleEnergyStream(price_column=ENERGY_DA),
+                CapacityStream(reg_up),
+                CapacityStream(reg_down),
+                CapacityStream(spin),
+                CapacityStream(nonspin),
+            ],
+            "dervet energy+reg+reserves",
+        )
+    )
+    return rows
+
+
+def run_ercot(data: Path, days: int | None) -> list[dict]:
+    path = data / "markets" / "ercot_hb_south_2024_2025" / "interval_analysis_20240601.csv"
+    prices = read_ercot_interval_csv(path, repair_dst=True)
+    if days:
+        prices = prices.on(prices.index[: days * 96])
+    battery = Battery(power_kw=1000, energy_kwh=2000)
+    rows = []
+    for column, label in ((ENERGY_DA, "ercot DA arbitrage"), (ENERGY_RT, "ercot RT arbitrage")):
+        rows.append(_solve(battery, prices, [WholesaleEnergyStream(price_column=column)], label))
+    return rows
+
+
+def run_spp(data: Path, days: int | None) -> list[dict]:
+    path = data / "markets" / "spp_ancillary_2022" / "SPP_DA_MCP_2022-02_2022-03.csv"
+    prices = read_spp_da_mcp_csv(path, reserve_zone="1")
+    if days:
+        prices = prices.on(prices.index[: days * 24])
+    frame = prices.frame.copy()
+    frame[ENERGY_DA] = SPP_ENERGY_USD_PER_KWH
+    prices = MarketPrices(frame=frame)
+    battery = Battery(power_kw=1000, energy_kwh=2000)
+    products = spp(deployed_energy_price_column=ENERGY_DA).products
+    streams = [WholesaleEnergyStream(price_column=ENERGY_DA)] + [CapacityStream(p) for p in products]
+    return [_solve(battery, prices, streams, "spp energy(flat)+reg+spin+supp")]
+
+
+RUNS = {"dervet": run_dervet, "ercot": run_ercot, "spp": run_spp}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python scripts/market_runs.py")
+    parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    parser.add_argument("--only", nargs="*", default=list(RUNS), choices=list(RUNS))
+    parser.add_argument("--days", type=int, default=None, help="first N days only (smoke run)")
+    args = parser.parse_args(argv)
+    print(__doc__.split("Assumptions")[1].strip().split("\n\n")[0])
+    for name in args.only:
+        for row in RUNS[name](args.data, args.days):
+            print()
+            for key, value in row.items():
+                text = f"{value:,.2f}" if isinstance(value, float) else str(value)
+                print(f"  {key:<24} {text}")
+            sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    np.seterr(all="raise")
+    sys.exit(main())

@@ -1,0 +1,217 @@
+"""A site's actual data: load and PV on the simulation grid, and its tariff (the I/O edge).
+
+CSV files carry an interval-start timestamp column with a UTC offset (ISO 8601, e.g.
+``2025-03-09T03:00:00-07:00``; ``Z`` for UTC) and one numeric column per series. Naive
+timestamps are rejected: on a DST day a naive local time is ambiguous, and nothing here guesses.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from core.errors import InputError
+from core.timegrid import validate_index
+from core.validation import validate_series
+from markets.tariff import Tariff
+from sims.config import STEPS, BacktestConfig
+
+__all__ = ["SiteData", "change_step", "load_site_data", "read_series_csv"]
+
+logger = logging.getLogger(__name__)
+
+_OFFSET_RE = r"(?:Z|[+-]\d{2}:?\d{2})$"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SiteData:
+    """Actual data of one site on the simulation grid.
+
+    Parameters
+    ----------
+    load_kw : pandas.Series
+        Actual load [kW], >= 0, on a tz-aware fixed-step index in the site's zone.
+    pv_kw : pandas.Series or None
+        Actual PV available [kW], >= 0, on the same index; None for no PV.
+    tariff : Tariff
+        The retail tariff.
+    """
+
+    load_kw: pd.Series
+    pv_kw: pd.Series | None
+    tariff: Tariff
+
+    def __post_init__(self) -> None:
+        validate_series(self.load_kw, name="load_kw", nonnegative=True)
+        validate_index(self.load_kw.index, name="load_kw.index", min_length=2)
+        if self.pv_kw is not None:
+            validate_series(self.pv_kw, name="pv_kw", index=self.load_kw.index, nonnegative=True)
+        if not isinstance(self.tariff, Tariff):
+            raise InputError("tariff", type(self.tariff).__name__, "a markets Tariff")
+
+    @property
+    def index(self) -> pd.DatetimeIndex:
+        """The simulation grid."""
+        return self.load_kw.index
+
+    @property
+    def net_load_kw(self) -> pd.Series:
+        """Load less PV [kW] (the meter without a battery, before any export limit)."""
+        pv = 0.0 if self.pv_kw is None else self.pv_kw
+        return (self.load_kw - pv).rename("net_load_kw")
+
+
+def read_series_csv(
+    path: str | Path, *, column: str, timestamp_column: str, timezone: str, name: str
+) -> pd.Series:
+    """Read one numeric series from a CSV with offset-carrying timestamps.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The CSV file.
+    column : str
+        The value column.
+    timestamp_column : str
+        The interval-start timestamp column (ISO 8601 with a UTC offset).
+    timezone : str
+        The site's IANA zone; the index is converted to it (the instants are unchanged).
+    name : str
+        Name used in error messages (e.g. ``"site.load_csv"``).
+
+    Returns
+    -------
+    pandas.Series
+        On a validated tz-aware fixed-step index in ``timezone``; values never filled.
+    """
+    path = Path(path)
+    try:
+        header = pd.read_csv(path, nrows=0).columns
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(name, str(path), f"a readable CSV ({exc})") from exc
+    for needed in (timestamp_column, column):
+        if needed not in header:
+            raise InputError(f"{name}.columns", list(header), f"a column named {needed!r}")
+    frame = pd.read_csv(path, usecols=[timestamp_column, column])
+    stamps = frame[timestamp_column].astype(str).str.strip()
+    has_offset = stamps.str.contains(_OFFSET_RE, regex=True)
+    if not has_offset.all():
+        first = int(np.argmin(has_offset.to_numpy()))
+        raise InputError(
+            f"{name}.{timestamp_column}",
+            f"{stamps.iloc[first]!r} (row {first})",
+            "ISO 8601 timestamps with a UTC offset, e.g. 2025-01-01T00:00:00-08:00",
+        )
+    try:
+        index = pd.DatetimeIndex(pd.to_datetime(stamps, format="ISO8601", utc=True))
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"{name}.{timestamp_column}", stamps.iloc[0], "ISO 8601") from exc
+    index = index.tz_convert(timezone)
+    values = pd.to_numeric(frame[column], errors="coerce")
+    series = pd.Series(values.to_numpy(dtype=float), index=index, name=column)
+    validate_index(series.index, name=f"{name}.{timestamp_column}", min_length=2)
+    return validate_series(series, name=f"{name}.{column}", nonnegative=True)
+
+
+def change_step(series: pd.Series, step: pd.Timedelta, *, name: str) -> pd.Series:
+    """Put a power series on another step, keeping the energy of every coarse interval.
+
+    A coarser series is held constant over the finer intervals it contains (each finer interval
+    gets the coarse interval's mean power); a finer series is averaged over each coarser
+    interval, which must be whole (start aligned and a whole number of them).
+    """
+    index = series.index
+    current = index[1] - index[0]
+    if current == step:
+        return series
+    values = series.to_numpy(dtype=float)
+    if current > step:
+        ratio = current / step
+        if not float(ratio).is_integer():
+            raise InputError(f"{name}.index", f"step {current}", f"a multiple of {step}")
+        k = int(ratio)
+        new_index = pd.date_range(index[0], periods=len(index) * k, freq=step)
+        logger.info("%s: step %s held over %d steps of %s", name, current, k, step)
+        return pd.Series(np.repeat(values, k), index=new_index, name=series.name)
+    ratio = step / current
+    if not float(ratio).is_integer():
+        raise InputError(f"{name}.index", f"step {current}", f"a divisor of {step}")
+    k = int(ratio)
+    if len(values) % k or (index[0] - index[0].floor(step)) != pd.Timedelta(0):
+        raise InputError(
+            f"{name}.index",
+            f"{len(values)} steps of {current} from {index[0]}",
+            f"whole intervals of {step} (aligned start, a multiple of {k} steps)",
+        )
+    new_index = pd.date_range(index[0], periods=len(index) // k, freq=step)
+    logger.info("%s: step %s averaged to %s", name, current, step)
+    return pd.Series(values.reshape(-1, k).mean(axis=1), index=new_index, name=series.name)
+
+
+def _window(series: pd.Series, config: BacktestConfig, name: str) -> pd.Series:
+    start, end = config.site.start, config.site.end
+    out = series
+    if start is not None:
+        out = out[out.index >= start]
+    if end is not None:
+        out = out[out.index < end]
+    if len(out) < 2:
+        raise InputError(
+            f"{name}", f"{len(out)} rows between {start} and {end}", "data covering the period"
+        )
+    if start is not None and out.index[0] != start:
+        raise InputError("site.start", start, f"a label on the data grid (first: {out.index[0]})")
+    return out
+
+
+def load_site_data(config: BacktestConfig) -> SiteData:
+    """Read the site's load, PV and tariff named by ``config``.
+
+    Parameters
+    ----------
+    config : BacktestConfig
+        The backtest configuration.
+
+    Returns
+    -------
+    SiteData
+        Series on the simulation step (``config.dispatch.step`` or the load data's own) and
+        cut to ``[site.start, site.end)``.
+    """
+    site = config.site
+    load = read_series_csv(
+        site.load_csv,
+        column=site.load_column,
+        timestamp_column=site.timestamp_column,
+        timezone=site.timezone,
+        name="site.load_csv",
+    )
+    step = STEPS[config.dispatch.step] if config.dispatch.step else load.index[1] - load.index[0]
+    if step not in STEPS.values():
+        raise InputError("site.load_csv", f"step {step}", f"one of {list(STEPS)}")
+    config.dispatch.check_step(step)
+    load = _window(change_step(load, step, name="site.load_csv"), config, "site.load_csv")
+    pv = None
+    if site.pv_csv is not None:
+        pv_all = read_series_csv(
+            site.pv_csv,
+            column=site.pv_column,
+            timestamp_column=site.timestamp_column,
+            timezone=site.timezone,
+            name="site.pv_csv",
+        )
+        pv_all = change_step(pv_all, step, name="site.pv_csv")
+        missing = load.index.difference(pv_all.index)
+        if len(missing):
+            raise InputError("site.pv_csv", f"no value at {missing[0]}", "PV covering the load")
+        pv = pv_all.reindex(load.index)
+    tariff = Tariff.from_urdb(
+        config.tariff.urdb_json,
+        holiday_country=config.tariff.holiday_country,
+        holiday_subdivision=config.tariff.holiday_subdivision,
+    )
+    return SiteData(load_kw=load.rename("load_kw"), pv_kw=pv, tariff=tariff)
