@@ -17,7 +17,12 @@ import sys
 import time
 from pathlib import Path
 
-SUITES: tuple[str, ...] = ("benchmarks.bench_bill", "benchmarks.bench_dispatch")
+SUITES: tuple[str, ...] = (
+    "benchmarks.bench_bill",
+    "benchmarks.bench_dispatch",
+    "benchmarks.bench_backtest",
+    "benchmarks.bench_forecast",
+)
 
 
 def _format_table(rows: list[dict]) -> str:

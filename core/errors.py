@@ -16,7 +16,7 @@ class ValuestackError(Exception):
     """Base class of every error valuestack raises on purpose."""
 
 
-def _short_repr(value: Any, limit: int = 80) -> str:
+def _short_repr(value: Any, limit: int = 160) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -41,6 +41,11 @@ class InputError(ValuestackError, ValueError):
         self.expected = expected
         super().__init__(f"{field}: got {_short_repr(value)}; expected {expected}")
 
+    def __reduce__(self) -> tuple:
+        # Rebuild from the three constructor arguments, so the error crosses process
+        # boundaries (process pools, Dask) intact.
+        return (type(self), (self.field, self.value, self.expected))
+
 
 class SolverError(ValuestackError):
     """The solver ended without a proven optimum.
@@ -55,4 +60,8 @@ class SolverError(ValuestackError):
 
     def __init__(self, message: str, termination: Any) -> None:
         self.termination = termination
+        self.message = message
         super().__init__(f"{message} (termination: {termination})")
+
+    def __reduce__(self) -> tuple:
+        return (type(self), (self.message, self.termination))

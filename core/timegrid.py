@@ -62,8 +62,8 @@ def validate_index(index: object, *, name: str, min_length: int = 1) -> pd.Datet
             bad = int(np.argmax(diffs != diffs[0]))
             raise InputError(
                 name,
-                f"step of {pd.Timedelta(int(diffs[bad]))} after {index[bad]} "
-                f"(first step {pd.Timedelta(int(diffs[0]))})",
+                f"step of {index[bad + 1] - index[bad]} after {index[bad]} "
+                f"(first step {index[1] - index[0]})",
                 "a fixed step with no gaps",
             )
     elif index.freq is None:

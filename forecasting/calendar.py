@@ -80,7 +80,7 @@ class SiteCalendar:
         """
         local = self.local(index)
         hour = local.hour.to_numpy() + local.minute.to_numpy() / 60.0
-        weekday = local.weekday.to_numpy()
+        weekday = local.day_of_week.to_numpy()
         holiday = self.is_holiday(index)
         return pd.DataFrame(
             {
@@ -88,7 +88,7 @@ class SiteCalendar:
                 "weekday": weekday,
                 "is_holiday": holiday.astype(float),
                 "is_working_day": ((weekday < 5) & ~holiday).astype(float),
-                "day_of_year": local.dayofyear.to_numpy(),
+                "day_of_year": local.day_of_year.to_numpy(),
             },
             index=index,
         )
@@ -96,7 +96,7 @@ class SiteCalendar:
     def day_type(self, index: pd.DatetimeIndex) -> np.ndarray:
         """0 for a working day, 1 for Saturday, 2 for Sunday or a public holiday."""
         local = self.local(index)
-        weekday = local.weekday.to_numpy()
+        weekday = local.day_of_week.to_numpy()
         holiday = self.is_holiday(index)
         kind = np.zeros(len(index), dtype=int)
         kind[weekday == 5] = 1

@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from core.errors import InputError
 
@@ -65,6 +66,7 @@ class ResidualCalibrator:
     window: int
     pool_steps: int = 0
     _rows: list[np.ndarray] = field(default_factory=list, init=False, repr=False)
+    _known_at: list[pd.Timestamp] = field(default_factory=list, init=False, repr=False)
 
     def __post_init__(self) -> None:
         for level in self.levels:
@@ -75,28 +77,41 @@ class ResidualCalibrator:
         if not isinstance(self.pool_steps, int) or self.pool_steps < 0:
             raise InputError("pool_steps", self.pool_steps, "an integer >= 0")
 
-    def add(self, residuals: np.ndarray) -> None:
-        """Record one past forecast's residuals (one per horizon step; NaN where unknown)."""
+    def add(self, residuals: np.ndarray, *, known_at: pd.Timestamp) -> None:
+        """Record one past forecast's residuals (one per horizon step; NaN where unknown).
+
+        ``known_at`` is when the last of its actuals became known (its interval's end).
+        """
+        if self._known_at and known_at < self._known_at[-1]:
+            raise InputError("known_at", known_at, f"a time at or after {self._known_at[-1]}")
         self._rows.append(np.asarray(residuals, dtype=float))
-        if len(self._rows) > self.window:
-            del self._rows[: len(self._rows) - self.window]
+        self._known_at.append(known_at)
+        if len(self._rows) > 2 * self.window:  # keep some spare rows for earlier issues
+            del self._rows[: len(self._rows) - 2 * self.window]
+            del self._known_at[: len(self._known_at) - 2 * self.window]
 
     @property
     def count(self) -> int:
         """Number of past forecasts held."""
         return len(self._rows)
 
-    def offsets(self, steps: int) -> np.ndarray:
+    def offsets(self, steps: int, *, known_by: pd.Timestamp | None = None) -> np.ndarray:
         """Offsets to add to a point forecast, shape ``(len(levels), steps)``.
+
+        Only the last ``window`` rows known by ``known_by`` (all rows when None) are used.
 
         Steps beyond the longest recorded forecast use the last recorded step's residuals; a
         step with no finite residual uses all steps pooled. Raises ``InputError`` if no residual has been recorded.
         """
-        if not self._rows:
+        rows = self._rows
+        if known_by is not None:
+            rows = [r for r, t in zip(self._rows, self._known_at, strict=True) if t <= known_by]
+        rows = rows[-self.window :]
+        if not rows:
             raise InputError("calibration", "no residuals", "past forecasts to calibrate on")
-        width = max(len(r) for r in self._rows)
-        table = np.full((len(self._rows), width), np.nan)
-        for i, row in enumerate(self._rows):
+        width = max(len(r) for r in rows)
+        table = np.full((len(rows), width), np.nan)
+        for i, row in enumerate(rows):
             table[i, : len(row)] = row
         out = np.empty((len(self.levels), steps))
         everything = table.ravel()

@@ -23,7 +23,9 @@ __all__ = [
     "read_bedford_weather",
     "read_cambridge_building",
     "read_citylearn_home",
+    "read_doe_reference_building",
     "read_load_csv",
+    "read_nsrdb_tmy_weather",
     "read_tmy3_weather",
 ]
 
@@ -140,7 +142,7 @@ def read_citylearn_home(folder: str | Path, building: str) -> pd.DataFrame:
     if (int(first["month"]), int(first["hour"]), int(first["day_type"])) != (7, 24, 7):
         raise InputError(f"{building}.row0", first.to_dict(), "month 7, hour 24, day_type 7")
     index = pd.date_range("2016-07-31 23:00", periods=len(data), freq="h", tz=CITYLEARN_TZ)
-    local_weekday = index.weekday.to_numpy() + 1  # CityLearn: 1 = Monday .. 7 = Sunday
+    local_weekday = index.day_of_week.to_numpy() + 1  # CityLearn: 1 = Monday .. 7 = Sunday
     mismatch = data["day_type"].to_numpy() != local_weekday
     if mismatch.any():
         raise InputError(f"{building}.day_type", int(np.argmax(mismatch)), "weekdays of 2016-17")
@@ -187,18 +189,134 @@ def read_tmy3_weather(path: str | Path, *, year: int = 2021) -> tuple[pd.DataFra
     return frame, meta
 
 
-def read_load_csv(path: str | Path, *, column: str, tz: str) -> pd.Series:
-    """Read a load CSV (first column timestamps) for the ``forecast-eval`` command.
+def read_load_csv(
+    path: str | Path,
+    *,
+    column: str,
+    tz: str,
+    timestamp_column: str = "timestamp",
+    temperature_column: str | None = None,
+    zero_is_missing: bool = False,
+) -> tuple[pd.DataFrame, int]:
+    """Read a load CSV for the ``forecast-eval`` command.
 
-    Naive timestamps are localized to ``tz``; aware ones converted. Empty cells become NaN
-    (missing readings); the index must be fixed-step.
+    Timestamps are interval starts; naive ones are localized to ``tz`` (an ambiguous or
+    nonexistent local time is an error), aware ones converted. Empty cells of the load column
+    are missing readings (NaN); with ``zero_is_missing`` zeros are too.
+
+    Returns
+    -------
+    (pandas.DataFrame, int)
+        ``load_kw`` (and ``temp_air_c`` from ``temperature_column``) on a fixed-step index,
+        and the count of readings marked missing.
     """
-    frame = pd.read_csv(path, index_col=0)
-    if column not in frame.columns:
-        raise InputError("column", column, f"one of {list(frame.columns)}")
-    index = pd.DatetimeIndex(pd.to_datetime(frame.index, utc=False), name="time")
-    index = index.tz_localize(tz) if index.tz is None else index.tz_convert(tz)
-    validate_index(index, name=f"{path}.index")
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("load", str(path), "a path to a CSV file")
+    frame = pd.read_csv(path, dtype={timestamp_column: str})
+    for name, wanted in (("--timestamp-column", timestamp_column), ("--column", column)):
+        if wanted not in frame.columns:
+            raise InputError(name, wanted, f"one of the CSV columns {list(frame.columns)}")
+    if temperature_column is not None and temperature_column not in frame.columns:
+        raise InputError(
+            "--temperature-column", temperature_column, f"one of {list(frame.columns)}"
+        )
+    try:
+        stamps = pd.to_datetime(frame[timestamp_column], format="ISO8601", utc=False)
+        index = pd.DatetimeIndex(stamps, name="time")
+        if index.tz is None:
+            index = index.tz_localize(tz, ambiguous="raise", nonexistent="raise")
+        else:
+            index = index.tz_convert(tz)
+    except (ValueError, TypeError) as exc:
+        raise InputError(timestamp_column, str(exc)[:80], "parseable, unambiguous times") from None
+    validate_index(index, name=f"{path.name}.{timestamp_column}")
+    load = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+    bad = frame[column].notna().to_numpy() & np.isnan(load)
+    if bad.any():
+        first = int(np.argmax(bad))
+        raise InputError(column, frame[column].iloc[first], "numbers (empty = missing)")
+    missing = np.isnan(load)
+    if zero_is_missing:
+        missing |= load == 0
+    load = np.where(missing, np.nan, load)
+    data = {"load_kw": load}
+    if temperature_column is not None:
+        data["temp_air_c"] = pd.to_numeric(frame[temperature_column]).to_numpy(dtype=float)
+    return pd.DataFrame(data, index=index), int(missing.sum())
+
+
+def read_nsrdb_tmy_weather(path: str | Path, *, year: int = 2021) -> tuple[pd.DataFrame, dict]:
+    """Read an NSRDB PSM TMY file (SAM CSV format) with pvlib, as one calendar ``year``.
+
+    Rows are stamped at the middle of each hour (``HH:30``) on fixed standard time; each is
+    relabelled to its interval start (``HH:00``) and placed in ``year`` (a TMY's months come
+    from different source years).
+
+    Returns
+    -------
+    (pandas.DataFrame, dict)
+        The columns of :func:`read_tmy3_weather`, and pvlib's metadata.
+    """
+    from pvlib.iotools import read_nsrdb_psm4
+
+    data, meta = read_nsrdb_psm4(str(path), map_variables=True)
+    offset_h = float(meta["Time Zone"])
+    tz = "UTC" if offset_h == 0 else f"Etc/GMT{'-' if offset_h > 0 else '+'}{abs(int(offset_h))}"
+    stamps = pd.to_datetime(
+        pd.DataFrame(
+            {"year": year, "month": data["Month"], "day": data["Day"], "hour": data["Hour"]}
+        )
+    )
+    frame = pd.DataFrame(
+        {
+            "ghi_w_per_m2": data["ghi"].to_numpy(dtype=float),
+            "dni_w_per_m2": data["dni"].to_numpy(dtype=float),
+            "dhi_w_per_m2": data["dhi"].to_numpy(dtype=float),
+            "temp_air_c": data["temp_air"].to_numpy(dtype=float),
+            "wind_speed_m_per_s": data["wind_speed"].to_numpy(dtype=float),
+        },
+        index=pd.DatetimeIndex(stamps, name="time").tz_localize(tz),
+    )
+    validate_index(frame.index, name=f"{path}.index")
+    return frame, meta
+
+
+DOE_REFERENCE_TZ = {
+    "Atlanta": "Etc/GMT+5",
+    "Boulder": "Etc/GMT+7",
+    "Chicago": "Etc/GMT+6",
+    "Houston": "Etc/GMT+6",
+    "LosAngeles": "Etc/GMT+8",
+    "Miami": "Etc/GMT+5",
+    "Minneapolis": "Etc/GMT+6",
+    "Phoenix": "Etc/GMT+7",
+    "SanFrancisco": "Etc/GMT+8",
+    "Seattle": "Etc/GMT+8",
+}
+"""Fixed standard-time zone of each DOE reference city (EnergyPlus hours are standard time)."""
+
+
+def read_doe_reference_building(folder: str | Path, city: str, building: str) -> pd.Series:
+    """Read a DOE commercial reference building profile as hourly ``load_kw`` for 2017.
+
+    Each of the 8760 lines is that hour's fraction of the annual energy; kW = fraction times
+    the annual kWh of ``total_electric_annual_kwh.json``. Hours are placed from 2017-01-01
+    00:00 (a Sunday) on the city's fixed standard time. These are EnergyPlus MODEL outputs,
+    not meter readings.
+    """
+    folder = Path(folder)
+    if city not in DOE_REFERENCE_TZ:
+        raise InputError("city", city, f"one of {sorted(DOE_REFERENCE_TZ)}")
+    path = folder / f"crb8760_norm_{city}_{building}.dat"
+    if not path.is_file():
+        raise InputError("building", building, f"a profile file {path.name} in {folder}")
+    fractions = np.loadtxt(path, dtype=float)
+    if len(fractions) != 8760:
+        raise InputError(str(path), f"{len(fractions)} lines", "8760 hourly fractions")
+    totals = json.loads((folder / "total_electric_annual_kwh.json").read_text())
+    annual_kwh = float(totals[city][building.lower()])
+    index = pd.date_range("2017-01-01", periods=8760, freq="h", tz=DOE_REFERENCE_TZ[city])
     return pd.Series(
-        pd.to_numeric(frame[column]).to_numpy(dtype=float), index=index, name="load_kw"
+        fractions * annual_kwh, index=pd.DatetimeIndex(index, name="time"), name="load_kw"
     )

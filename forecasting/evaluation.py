@@ -171,8 +171,9 @@ def evaluate_run(
     Returns
     -------
     dict
-        ``mae_kw``, ``rmse_kw``, ``cv_rmse``, ``mape`` (median over issues of each issue's
-        MAPE, and ``mape_mean`` over all points), ``nmae``, ``peak_error`` (mean relative
+        ``mae_kw``, ``rmse_kw``, ``cv_rmse``, ``mape`` (over all points; actuals below 5 % of
+        the mean are left out and counted in ``n_mape_dropped``), ``mape_issue_median`` (median
+        over issues of each issue's MAPE), ``nmae``, ``peak_error`` (mean relative
         daily-peak error), ``peak_within_1h`` (share of days with the peak hour within +-1 h),
         ``peak_timing_h`` (mean), ``coverage_p10_p90``, ``skill_cv_rmse``, ``n_points``,
         ``n_missing``.
@@ -188,13 +189,16 @@ def evaluate_run(
         "nmae": metrics.nmae(a, p, normaliser=capacity_kw),
     }
     if mape_ok:
+        # points below 5 % of the run's mean load are left out of MAPE (and counted)
+        mean_kw = float(np.nanmean(a))
         per_issue = [
-            metrics.mape(g["actual"], g["forecast"])
+            metrics.mape(g["actual"], g["forecast"], reference_kw=mean_kw, drop_small=True)
             for _, g in f.groupby("issue_time")
-            if np.isfinite(g["actual"].to_numpy()).any()
+            if (g["actual"].to_numpy() >= 0.05 * mean_kw).any()
         ]
-        out["mape"] = float(np.median(per_issue))
-        out["mape_mean"] = metrics.mape(a, p)
+        out["mape"] = metrics.mape(a, p, reference_kw=mean_kw, drop_small=True)
+        out["mape_issue_median"] = float(np.median(per_issue))
+        out["n_mape_dropped"] = float(np.sum(a < 0.05 * mean_kw))
     # daily peaks: each complete local day inside a horizon, judged on that issue's forecast
     peak_errors, timing = [], []
     for _, group in f.groupby("issue_time"):
@@ -205,7 +209,7 @@ def evaluate_run(
         forecast = pd.Series(group["forecast"].to_numpy(), index=index)
         a_peaks = metrics.daily_peaks(actual, tz=tz)
         f_peaks = metrics.daily_peaks(forecast, tz=tz)
-        joined = a_peaks.join(f_peaks, lsuffix="_a", rsuffix="_f", how="inner")
+        joined = a_peaks.join(f_peaks, how="inner", suffixes=("_a", "_f"))
         peak_errors += list(np.abs(joined["peak_kw_f"] - joined["peak_kw_a"]) / joined["peak_kw_a"])
         timing += list(np.abs(joined["peak_hour_h_f"] - joined["peak_hour_h_a"]))
     if timing:

@@ -7,7 +7,9 @@ known (``n`` = the visible count). Every history-derived feature reads only posi
 - calendar of the target (local hour, weekday, holiday, working day) and whether the day one
   season back was a working day;
 - ``lag_day``, ``lag_week``: the most recent known value at the same time of day / week;
-  ``week_mean``: the mean of the last four known same-time-of-week values;
+  ``week_mean``: the mean of the last four known same-time-of-week values; ``similar_mean``:
+  the mean of the last four known values at the same time of day on days of the same kind
+  (working or not) within three weeks;
 - ``last``: the last known value; ``mean_day``, ``max_day``: mean and max of the last 24 h;
 - temperature: the last known value at the same time of day and the last 24 h mean, plus the
   forecast temperature at the target when a weather forecast is given.
@@ -25,7 +27,7 @@ from forecasting.baselines import seasonal_lookback
 
 __all__ = ["LoadFeatureBuilder"]
 
-_LOAD_FEATURES = ("lag_day", "lag_week", "week_mean", "last", "mean_day", "max_day")
+_LOAD_FEATURES = ("lag_day", "lag_week", "week_mean", "similar_mean", "last", "mean_day", "max_day")
 
 
 def _rolling_at(values: np.ndarray, window: int, end: np.ndarray, how: str) -> np.ndarray:
@@ -44,6 +46,33 @@ def _rolling_at(values: np.ndarray, window: int, end: np.ndarray, how: str) -> n
     ok = end >= 1
     out[ok] = rolled[end[ok] - 1]
     return out
+
+
+def _similar_mean(
+    load: np.ndarray,
+    target: np.ndarray,
+    visible: np.ndarray,
+    working: np.ndarray,
+    day: int,
+    *,
+    n_days: int = 4,
+    search_days: int = 21,
+) -> np.ndarray:
+    """Mean of the last ``n_days`` known same-time-of-day values on same-kind days."""
+    total = np.zeros(len(target))
+    count = np.zeros(len(target), dtype=int)
+    kind = working[target]
+    for back in range(1, search_days + 1):
+        candidate = target - back * day
+        ok = (candidate >= 0) & (candidate < visible) & (count < n_days)
+        if not ok.any():
+            continue
+        values = load[candidate[ok]]
+        use = (working[candidate[ok]] == kind[ok]) & np.isfinite(values)
+        where = np.flatnonzero(ok)[use]
+        total[where] += values[use]
+        count[where] += 1
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
 class LoadFeatureBuilder:
@@ -116,7 +145,8 @@ class LoadFeatureBuilder:
         calendar : pandas.DataFrame
             Per row, the target's calendar features (from :meth:`SiteCalendar.features`).
         working : numpy.ndarray of bool
-            By position, whether the position's local day is a working day.
+            By position (covering every target), whether its local day is a working day
+            (calendar only).
         scale : numpy.ndarray
             Per row, the normalising load [kW].
         temperature : numpy.ndarray, optional
@@ -155,7 +185,8 @@ class LoadFeatureBuilder:
         last[ok] = load[visible[ok] - 1]
         mean_day = _rolling_at(load, day, visible, "mean")
         max_day = _rolling_at(load, day, visible, "max")
-        for values in (lag_day, lag_week, week_mean, last, mean_day, max_day):
+        similar_mean = _similar_mean(load, target, visible, working, day)
+        for values in (lag_day, lag_week, week_mean, similar_mean, last, mean_day, max_day):
             columns.append(values / scale)
         if self.use_temperature:
             if temperature is None:

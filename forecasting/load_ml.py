@@ -18,7 +18,9 @@ regression); with ``"residual"`` all three quantiles are the point forecast plus
 quantiles of its residuals.
 
 The model is refitted inside ``update`` once ``refit_every_h`` hours of new data have arrived
-(``None``: never refit after ``fit``).
+(``None``: never refit after ``fit``). Look-ahead safety: ``predict`` uses the latest model
+trained only on data known at the issue time (the last three are kept; an issue before the
+earliest kept cutoff raises) and only residuals whose actuals were known by then.
 """
 
 from __future__ import annotations
@@ -176,6 +178,8 @@ class GradientBoostingLoadForecaster:
         self._calibrators: dict[str, ResidualCalibrator] = {}
         self._fitted_end: pd.Timestamp | None = None
         self._scored_until: pd.Timestamp | None = None
+        self._versions: list[tuple[pd.Timestamp, dict[str, HistGradientBoostingRegressor]]] = []
+        self.keep_versions = 3
         self._working_cache: np.ndarray | None = None
         self._working_start: pd.Timestamp | None = None
         self.fit_count = 0
@@ -261,7 +265,7 @@ class GradientBoostingLoadForecaster:
         assert self._builder is not None
         if calendar is None:
             calendar = self._calendar_rows(history, target)
-        working = self._working(history, int(max(visible.max(), 1)))
+        working = self._working(history, int(max(target.max() + 1, visible.max(), 1)))
         scale = self._builder.scale(load, visible)
         temperature = None
         if temperature_visible is None:
@@ -381,10 +385,24 @@ class GradientBoostingLoadForecaster:
             tf = None if temps is None else temps[positions]
             outputs, scale = self._forecast(models, history, load, int(n), positions, tf)
             actual = load[positions]
+            known_at = history.start + int(positions[-1] + 1) * history.step
             for name, forecast in outputs.items():
-                self._calibrators[name].add((actual - forecast) / scale)
+                self._calibrators[name].add((actual - forecast) / scale, known_at=known_at)
         if len(issues):
             self._scored_until = history.start + int(issues[-1]) * history.step
+
+    def _models_known_at(
+        self, issue_time: pd.Timestamp
+    ) -> dict[str, HistGradientBoostingRegressor]:
+        """The latest models trained only on data known at ``issue_time``."""
+        usable = [models for cutoff, models in self._versions if cutoff <= issue_time]
+        if not usable:
+            raise InputError(
+                "issue_time",
+                issue_time,
+                f"a time at or after the earliest kept training cutoff {self._versions[0][0]}",
+            )
+        return usable[-1]
 
     # ------------------------------------------------------------------------------ public
     def fit(self, history: pd.DataFrame) -> Self:
@@ -423,6 +441,7 @@ class GradientBoostingLoadForecaster:
         self._score(held_out, split, len(hist.frame))
         self._models = self._train(hist, len(hist.frame))
         self._fitted_end = hist.end
+        self._versions = [(hist.end + hist.step, self._models)]
         logger.debug(
             "fitted %s on %d rows, %d calibration forecasts",
             self.target,
@@ -448,6 +467,8 @@ class GradientBoostingLoadForecaster:
         if due:
             self._models = self._train(self._history, len(self._history.frame))
             self._fitted_end = self._history.end
+            self._versions.append((self._history.end + self._history.step, self._models))
+            del self._versions[: -self.keep_versions]
         return self
 
     def predict(
@@ -485,19 +506,20 @@ class GradientBoostingLoadForecaster:
         if self.weather == "forecast":
             assert weather is not None
             tf = weather[TEMPERATURE].to_numpy(dtype=float)
-        outputs, scale = self._forecast(self._models, history, load, n, positions, tf)
+        models = self._models_known_at(issue_time)
+        outputs, scale = self._forecast(models, history, load, n, positions, tf)
         leads = positions - n
         point = outputs["point"]
         frame = {self.target: np.maximum(point, 0.0)}
         quantiles = np.empty((len(QUANTILES), len(horizon)))
         steps = int(leads.max()) + 1
-        offsets = self._calibrators["point"].offsets(steps)[:, leads]
+        offsets = self._calibrators["point"].offsets(steps, known_by=issue_time)[:, leads]
         for i, level in enumerate(QUANTILES):
             base = point
             if self.quantile_method == "quantile_regression" and level != 0.5:
                 name = "p10" if level < 0.5 else "p90"
                 base = outputs[name]
-                offsets_i = self._calibrators[name].offsets(steps)[i, leads]
+                offsets_i = self._calibrators[name].offsets(steps, known_by=issue_time)[i, leads]
             else:
                 offsets_i = offsets[i]
             quantiles[i] = base + offsets_i * scale

@@ -58,16 +58,28 @@ def cv_rmse(actual: object, forecast: object) -> float:
     return float(np.sqrt(np.mean((f - a) ** 2)) / np.mean(a))
 
 
-def mape(actual: object, forecast: object, *, min_actual_fraction: float = 0.05) -> float:
+def mape(
+    actual: object,
+    forecast: object,
+    *,
+    min_actual_fraction: float = 0.05,
+    reference_kw: float | None = None,
+    drop_small: bool = False,
+) -> float:
     """Mean absolute percentage error [fraction].
 
-    Only meaningful where loads are far from zero: raises ``InputError`` if any actual is
-    below ``min_actual_fraction`` of the mean actual.
+    Only meaningful where loads are far from zero: an actual below ``min_actual_fraction`` of
+    ``reference_kw`` (default: the mean actual) raises ``InputError``, or is left out when
+    ``drop_small`` is True.
     """
     a, f = _pair(actual, forecast)
-    floor = min_actual_fraction * np.mean(a)
-    if (a < floor).any():
+    floor = min_actual_fraction * (np.mean(a) if reference_kw is None else reference_kw)
+    small = a < floor
+    if small.any() and not drop_small:
         raise InputError("actual", f"min {a.min()}", f"actuals >= {floor} for a MAPE")
+    a, f = a[~small], f[~small]
+    if len(a) == 0:
+        raise InputError("actual", "all small", f"some actuals >= {floor} for a MAPE")
     return float(np.mean(np.abs(f - a) / a))
 
 
@@ -137,7 +149,7 @@ def _peak_pairs(actual: pd.Series, forecast: pd.Series, tz: str) -> pd.DataFrame
         raise InputError("forecast.index", "differs", "the actuals' index")
     a = daily_peaks(actual, tz=tz)
     f = daily_peaks(forecast, tz=tz)
-    joined = a.join(f, lsuffix="_actual", rsuffix="_forecast", how="inner")
+    joined = a.join(f, how="inner", suffixes=("_actual", "_forecast"))
     if joined.empty:
         raise InputError("actual", "no complete day", "at least one fully observed local day")
     return joined

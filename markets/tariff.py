@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,6 +76,22 @@ def _check_tier_limits(name: str, limits: list[float]) -> None:
         previous = limit
     if limits and not math.isinf(limits[-1]):
         raise InputError(f"{name}[{len(limits) - 1}].max", limits[-1], "inf on the last tier")
+
+
+@functools.lru_cache(maxsize=64)
+def _public_holidays(
+    country: str, subdivision: str | None, first_year: int, last_year: int
+) -> frozenset[dt.date]:
+    """Public holidays of a country (and subdivision) in a range of years.
+
+    Cached: the ``holidays`` package rebuilds its calendar on every call, which dominated the
+    calendar lookups of a rolling-horizon re-solve. The result is immutable, so sharing it
+    between tariffs and backtests in one process is safe.
+    """
+    import holidays
+
+    years = range(first_year, last_year + 1)
+    return frozenset(holidays.country_holidays(country, subdiv=subdivision, years=years).keys())
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -438,14 +455,8 @@ class Tariff:
     def _holiday_dates(self, index: pd.DatetimeIndex) -> set[dt.date]:
         dates: set[dt.date] = set(self.extra_holidays)
         if self.holiday_country is not None:
-            import holidays
-
-            years = range(int(index.year.min()), int(index.year.max()) + 1)
-            dates |= set(
-                holidays.country_holidays(
-                    self.holiday_country, subdiv=self.holiday_subdivision, years=years
-                ).keys()
-            )
+            first, last = int(index.year.min()), int(index.year.max())
+            dates |= _public_holidays(self.holiday_country, self.holiday_subdivision, first, last)
         return dates
 
     def _lookup(self, index: pd.DatetimeIndex, weekday: Schedule, weekend: Schedule) -> np.ndarray:

@@ -17,7 +17,8 @@ Equations (steps ``t = 0..T-1``, step ``dt`` [h], battery ``b``):
     c_t \\le V_t \\text{ (no grid charging)}, \\qquad
     S^{end}_{lo} \\le s_{T-1} \\le S^{end}_{hi} \\text{ (terminal)}
 
-Load ``L``, PV ``V``, ``s_{-1}`` and the terminal bounds are mutable parameters; the terminal
+Net load ``L - V`` (one parameter per step), PV ``V`` (only without grid charging),
+``s_{-1}`` and the terminal bounds are mutable parameters; the terminal
 modes map onto the two bounds (FIXED: both at the target; MINIMUM: the lower one; VALUED: the
 SOC window, with the value in the ``terminal`` stream's objective term).
 """
@@ -40,9 +41,15 @@ __all__ = ["assign", "build_core", "finish_core", "update_core"]
 
 
 def assign(param: pyo.Param, values: Sequence[float] | np.ndarray) -> None:
-    """Write ``values`` into the elements of a mutable indexed ``param``, in index order."""
-    for data, value in zip(param.values(), np.asarray(values, dtype=float).tolist(), strict=True):
-        data.set_value(value)
+    """Write ``values`` into the elements of a mutable indexed ``param``, in index order.
+
+    The values are validated finite floats by then, so Pyomo's per-element checks are
+    skipped (``store_values(..., check=False)``).
+    """
+    floats = np.asarray(values, dtype=float).tolist()
+    if len(floats) != len(param):
+        raise ValueError(f"{param.name}: {len(floats)} values for {len(param)} elements")
+    param.store_values(dict(zip(param.keys(), floats, strict=True)), check=False)
 
 
 def _bound(limit: float) -> float | None:
@@ -58,12 +65,13 @@ def build_core(
     dt_h: float,
     slots: SlotLayout,
     relax_binaries: bool,
+    calendar: Window | None = None,
 ) -> CoreHandles:
     """Add the core's parameters and variables to ``model``; return the handles streams use."""
     m = model
     b = battery
     m.steps = pyo.RangeSet(0, n_steps - 1)
-    m.load_kw = pyo.Param(m.steps, mutable=True, initialize=0.0)
+    m.net_load_kw = pyo.Param(m.steps, mutable=True, initialize=0.0)
     m.pv_kw = pyo.Param(m.steps, mutable=True, initialize=0.0)
     m.soc_initial_kwh = pyo.Param(mutable=True, initialize=b.soc_min_kwh)
     m.terminal_min_kwh = pyo.Param(mutable=True, initialize=b.soc_min_kwh)
@@ -93,6 +101,7 @@ def build_core(
         grid_export_kw=m.grid_export_kw,
         soc_initial_kwh=m.soc_initial_kwh,
         metered_demand_kw=m.metered_demand_kw,
+        calendar=calendar,
     )
 
 
@@ -126,7 +135,7 @@ def finish_core(core: CoreHandles, terms: Sequence[StreamTerms]) -> None:
         lhs = m.grid_import_kw[t] - m.grid_export_kw[t] - m.charge_kw[t] + m.discharge_kw[t]
         if t in grid_extra:
             lhs = lhs - sum(grid_extra[t])
-        return lhs == m.load_kw[t] - m.pv_kw[t]
+        return lhs == m.net_load_kw[t]
 
     m.balance = pyo.Constraint(m.steps, rule=balance)
 
@@ -203,8 +212,9 @@ def update_core(model: pyo.ConcreteModel, battery: Battery, window: Window) -> N
     """Write a window's load, PV, initial SOC and terminal bounds into the core's parameters."""
     m = model
     b = battery
-    assign(m.load_kw, window.load_kw)
-    assign(m.pv_kw, window.pv_kw)
+    assign(m.net_load_kw, window.load_kw - window.pv_kw)
+    if m.find_component("charge_from_pv") is not None:
+        assign(m.pv_kw, window.pv_kw)
     m.soc_initial_kwh.set_value(window.initial_soc_fraction * b.energy_kwh)
     terminal = window.terminal
     fraction = (

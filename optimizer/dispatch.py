@@ -64,7 +64,7 @@ def optimize_dispatch(
         load_kw, pv_kw, initial_soc_fraction, terminal, month_to_date, stream_inputs
     )
     checked_s = time.perf_counter() - started
-    model = DispatchModel._from_spec(spec)
+    model = DispatchModel._from_spec(spec, calendar=window)
     result = model._solve_window(window, time.perf_counter())
     built_s = checked_s + model.build_s
     report = dataclasses.replace(result.solver, build_s=built_s + result.solver.build_s)

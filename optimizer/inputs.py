@@ -77,6 +77,36 @@ def check_tariff_supported(tariff: Tariff, dt_h: float) -> None:
         check_ratchet(tariff)
 
 
+def _energy_lookups(
+    tariff: Tariff, index: pd.DatetimeIndex
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    """Energy period, first-tier import rate and export credit of every step.
+
+    The same values as ``Tariff.energy_period``, ``import_rate_usd_per_kwh`` and
+    ``sell_rate_usd_per_kwh``, from ONE calendar lookup (each of those evaluates the
+    weekend/holiday calendar again, which dominates a short horizon's preparation).
+    """
+    n = len(index)
+    mode = tariff.export.mode
+    if tariff.energy is None:
+        sell = np.full(
+            n, tariff.export.flat_rate_usd_per_kwh if mode is ExportMode.FLAT_RATE else 0.0
+        )
+        return None, np.zeros(n), sell
+    period = tariff.energy_period(index)
+    first = tariff.energy.periods
+    import_rate = np.array([tiers[0].rate_usd_per_kwh for tiers in first])[period]
+    if mode is ExportMode.NONE:
+        sell = np.zeros(n)
+    elif mode is ExportMode.FLAT_RATE:
+        sell = np.full(n, tariff.export.flat_rate_usd_per_kwh)
+    elif mode is ExportMode.NET_METERING:
+        sell = import_rate.copy()
+    else:
+        sell = np.array([tiers[0].sell_usd_per_kwh for tiers in first])[period]
+    return period, import_rate, sell
+
+
 @dataclass(frozen=True, kw_only=True)
 class ModelSpec:
     """Validated construction arguments of a :class:`~optimizer.model.DispatchModel`."""
@@ -213,11 +243,7 @@ class ModelSpec:
             if key not in self.stream_names:
                 raise InputError("stream_inputs", key, f"one of the streams {self.stream_names}")
         month_slot, slot_months = Window.month_slots_of(index, self.slots)
-        sell = (
-            np.zeros(self.n_steps)
-            if tariff.export.mode is ExportMode.NONE
-            else tariff.sell_rate_usd_per_kwh(index)
-        )
+        energy_period, import_rate, sell = _energy_lookups(tariff, index)
         return Window(
             index=index,
             dt_h=self.dt_h,
@@ -228,9 +254,9 @@ class ModelSpec:
             month_to_date=month_to_date,
             month_slot=month_slot,
             slot_months=slot_months,
-            import_rate_usd_per_kwh=tariff.import_rate_usd_per_kwh(index),
+            import_rate_usd_per_kwh=import_rate,
             sell_rate_usd_per_kwh=sell,
-            energy_period=None if tariff.energy is None else tariff.energy_period(index),
+            energy_period=energy_period,
             tou_demand_period=(
                 None if tariff.tou_demand is None else tariff.tou_demand_period(index)
             ),

@@ -10,8 +10,17 @@ MILP strategy: the only integer variables forbid charging and discharging in the
 Each solve first solves the LP relaxation; if its optimum never charges and discharges in the
 same step it is feasible for the MILP with the binaries set accordingly, so it is the MILP's
 optimum (the relaxation is a lower bound) and the solve ends there
-(``SolverReport.relaxation_was_integral``). Otherwise the MILP is solved by HiGHS's branch and
-bound to ``mip_rel_gap``. Streams must therefore never use the binaries.
+(``SolverReport.relaxation_was_integral``), provided any integer variables of the streams came
+out integral too. Otherwise the MILP is solved by HiGHS's branch and bound to ``mip_rel_gap``.
+Streams must therefore never use the core's binaries (they may have their own).
+
+Re-solves warm-start HiGHS from the previous solve's basis. The optimum is the same as a fresh
+:func:`~optimizer.dispatch.optimize_dispatch` of the same data (tested to 1e-7 relative); where
+several schedules are optimal the one returned may differ. A sequence of re-solves is
+reproducible: the same inputs in the same order give the same outputs.
+
+Each stream's block is the model component ``stream_<name>``; its term is the expression its
+``build`` returned.
 """
 
 from __future__ import annotations
@@ -26,7 +35,7 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from core.errors import SolverError
+from core.errors import SolverError, ValuestackError
 from markets.tariff import Tariff
 from optimizer.battery import Battery
 from optimizer.core import build_core, finish_core, update_core
@@ -35,7 +44,7 @@ from optimizer.results import DispatchResult, SolverReport, Termination
 from optimizer.solver import PersistentHighs
 from optimizer.state import MonthToDate, TerminalSoc
 from optimizer.streams import Stream
-from optimizer.window import Window
+from optimizer.window import SlotLayout, Window
 
 __all__ = ["DEFAULT_MIP_REL_GAP", "DispatchModel"]
 
@@ -59,7 +68,8 @@ class DispatchModel:
     freq : str or pandas.Timedelta, default "15min"
         Step length; every solve's index must have this step.
     relax_binaries : bool, default False
-        Solve the LP relaxation only (charging and discharging in one step then allowed).
+        Solve the LP relaxation only: charging and discharging in one step are then allowed,
+        and any integer variables of streams are relaxed too.
     mip_rel_gap : float, default DEFAULT_MIP_REL_GAP
         Relative MIP gap at which HiGHS stops [fraction].
     streams : sequence of Stream, default ()
@@ -105,14 +115,20 @@ class DispatchModel:
         self._init_from(spec)
 
     @classmethod
-    def _from_spec(cls, spec: ModelSpec) -> DispatchModel:
-        """Build from already validated arguments."""
+    def _from_spec(cls, spec: ModelSpec, calendar: Window | None = None) -> DispatchModel:
+        """Build from already validated arguments.
+
+        With ``calendar`` (one-shot solves) the model is built for that window only: each
+        step gets membership in its actual groups alone, which makes a long horizon's model
+        several times smaller. Such a model refuses any other calendar.
+        """
         model = cls.__new__(cls)
-        model._init_from(spec)
+        model._init_from(spec, calendar)
         return model
 
-    def _init_from(self, spec: ModelSpec) -> None:
+    def _init_from(self, spec: ModelSpec, calendar: Window | None = None) -> None:
         started = time.perf_counter()
+        self._calendar = calendar
         self._spec = spec
         self._battery = spec.battery
         self._tariff = spec.tariff
@@ -122,7 +138,7 @@ class DispatchModel:
         self._relaxation_first = spec.relaxation_first
         self._streams = spec.streams
         self.stream_names: tuple[str, ...] = spec.stream_names
-        self._slots = spec.slots
+        self._slots = spec.slots if calendar is None else SlotLayout.exact(calendar.month_slot)
         self._model, self._blocks = self._build()
         self._solver = PersistentHighs(
             self._model, mip_rel_gap=spec.mip_rel_gap, time_limit_s=spec.time_limit_s
@@ -141,6 +157,7 @@ class DispatchModel:
             dt_h=self._dt_h,
             slots=self._slots,
             relax_binaries=self._relax,
+            calendar=self._calendar,
         )
         blocks: dict[str, pyo.Block] = {}
         terms = []
@@ -149,6 +166,15 @@ class DispatchModel:
             m.add_component(f"stream_{stream.name}", block)
             blocks[stream.name] = block
             terms.append(stream.build(block, core))
+        self._terms = {s.name: t.objective_usd for s, t in zip(self._streams, terms, strict=True)}
+        # Integer variables of streams (if any) must come out integral for the LP relaxation
+        # to settle the MILP; the core's binaries are handled by the simultaneity check.
+        self._stream_integers = [
+            v
+            for block in blocks.values()
+            for v in block.component_data_objects(pyo.Var, descend_into=True)
+            if v.is_integer() or v.is_binary()
+        ]
         finish_core(core, terms)
         m.objective = pyo.Objective(expr=sum(t.objective_usd for t in terms), sense=pyo.minimize)
         return m, blocks
@@ -212,6 +238,8 @@ class DispatchModel:
 
     def _solve_window(self, window: Window, started: float) -> DispatchResult:
         """Write a validated window into the parameters, solve and extract."""
+        if self._calendar is not None and not self._calendar.same_calendar(window):
+            raise ValuestackError("internal: a one-shot model was given another calendar")
         for stream in self._streams:
             stream.check(window)
         update_core(self._model, self._battery, window)
@@ -225,11 +253,15 @@ class DispatchModel:
         started = time.perf_counter()
         integral = False
         if self._relax:
-            termination, gap, _ = self._solver.run(relaxation=False)
+            termination, gap, _ = self._solver.run(relaxation=True)
         else:
             if self._relaxation_first:
                 termination, gap, _ = self._solver.run(relaxation=True)
-                integral = termination is Termination.OPTIMAL and not self._simultaneous()
+                integral = (
+                    termination is Termination.OPTIMAL
+                    and not self._simultaneous()
+                    and self._stream_integers_integral()
+                )
             if not integral:
                 termination, gap, _ = self._solver.run(relaxation=False)
         solve_s = time.perf_counter() - started
@@ -256,7 +288,7 @@ class DispatchModel:
             index=window.index,
         )
         value_by_stream = {
-            s.name: float(pyo.value(self._blocks[s.name].cost_usd))
+            s.name: float(pyo.value(self._terms[s.name]))
             for s in self._streams
             if s.reported(window)
         }
@@ -278,6 +310,10 @@ class DispatchModel:
             objective_usd=objective,
             solver=report,
         )
+
+    def _stream_integers_integral(self) -> bool:
+        """True if every integer variable of a stream is integral in the loaded solution."""
+        return all(abs(v.value - round(v.value)) <= 1e-6 for v in self._stream_integers)
 
     def _simultaneous(self) -> bool:
         """True if the loaded relaxed solution charges and discharges in one step."""

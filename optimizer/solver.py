@@ -47,6 +47,24 @@ _AUTO_UPDATES = (
 )
 
 
+class _BatchedHighs(Highs):
+    """``Highs`` that hands every variable to HiGHS in one batch before the constraints.
+
+    The stock ``add_block`` discovers variables constraint by constraint and calls HiGHS's
+    ``addVars``/``changeColsIntegrality`` once per constraint; for a year of steps that is
+    tens of thousands of calls. Adding all variables first makes those calls empty.
+    """
+
+    def add_block(self, block):
+        self.add_variables(list(block.component_data_objects(pyo.Var, descend_into=True)))
+        super().add_block(block)
+
+    def _check_for_new_vars(self, variables):
+        new = [v for v in variables if id(v) not in self._referenced_variables]
+        if new:
+            self.add_variables(new)
+
+
 class PersistentHighs:
     """One HiGHS instance holding one model for its lifetime.
 
@@ -64,7 +82,7 @@ class PersistentHighs:
         self, model: pyo.ConcreteModel, *, mip_rel_gap: float, time_limit_s: float | None
     ) -> None:
         self._model = model
-        opt = Highs()
+        opt = _BatchedHighs()
         config = opt.config
         for flag in _AUTO_UPDATES:
             setattr(config.auto_updates, flag, False)

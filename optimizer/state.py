@@ -78,6 +78,24 @@ class MonthToDate:
     import_kwh_by_period: tuple[float, ...] = ()
     export_kwh_by_period: tuple[float, ...] = ()
 
+    @classmethod
+    def from_usage(cls, usage: object) -> MonthToDate:
+        """Carry a bill engine's ``markets.bill.MonthToDateUsage`` into a dispatch problem.
+
+        Parameters
+        ----------
+        usage : markets.bill.MonthToDateUsage
+            What the billing month of the next horizon's first step has set so far (see
+            ``markets.bill.month_to_date``).
+        """
+        return cls(
+            flat_peak_kw=float(usage.flat_peak_kw),
+            tou_peak_kw=tuple(float(v) for v in usage.tou_peak_kw),
+            ratchet_peak_kw=float(usage.ratchet_peak_kw),
+            import_kwh_by_period=tuple(float(v) for v in usage.import_kwh_by_period),
+            export_kwh_by_period=tuple(float(v) for v in usage.export_kwh_by_period),
+        )
+
     def __post_init__(self) -> None:
         require_nonnegative("MonthToDate.flat_peak_kw", self.flat_peak_kw)
         require_nonnegative("MonthToDate.ratchet_peak_kw", self.ratchet_peak_kw)

@@ -12,7 +12,12 @@ Not every step can be in every slot: a step ``x`` hours after the first label ha
 least ``lo`` and at most ``hi`` month boundaries, where ``lo``/``hi`` follow from the shortest
 and longest runs of consecutive calendar months (28..31 days, +-1 h for a DST change). Only
 those candidate (slot, step) pairs get a membership parameter, so a 48-h window has two
-candidate slots per step and a full year about two to three, never all thirteen.
+candidate slots per step and a full year about two to three, never all thirteen. TOU demand
+and energy-period groups multiply the candidates by the number of periods.
+
+A one-shot solve knows its window before the build; its model uses :meth:`SlotLayout.exact`
+(each step's own slot only) and streams may restrict periods the same way
+(``CoreHandles.calendar``), which makes long horizons several times smaller.
 """
 
 from __future__ import annotations
@@ -61,6 +66,13 @@ class SlotLayout:
     lo: np.ndarray
     hi: np.ndarray
     pairs: tuple[tuple[int, int], ...]
+
+    @classmethod
+    def exact(cls, month_slot: np.ndarray) -> SlotLayout:
+        """The layout of one known window: each step's only candidate is its own slot."""
+        slot = np.asarray(month_slot, dtype=np.int64)
+        pairs = tuple((int(k), t) for t, k in enumerate(slot.tolist()))
+        return cls(n_slots=int(slot.max()) + 1, lo=slot.copy(), hi=slot.copy(), pairs=pairs)
 
 
 def month_slot_layout(n_steps: int, dt_h: float) -> SlotLayout:
@@ -145,6 +157,20 @@ class Window:
             )
         starts = np.flatnonzero(np.diff(slot, prepend=-1))
         return slot, tuple(index[i] for i in starts)
+
+    def same_calendar(self, other: Window) -> bool:
+        """True if ``other`` has the same month slots and tariff periods step by step."""
+
+        def same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+            return (a is None and b is None) or (
+                a is not None and b is not None and np.array_equal(a, b)
+            )
+
+        return (
+            same(self.month_slot, other.month_slot)
+            and same(self.energy_period, other.energy_period)
+            and same(self.tou_demand_period, other.tou_demand_period)
+        )
 
     def membership(self, pairs: tuple[tuple[int, int], ...]) -> np.ndarray:
         """1.0 where step ``t`` of each candidate pair ``(k, t)`` is in slot ``k``, else 0.0."""

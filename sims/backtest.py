@@ -3,7 +3,9 @@
 At each decision time (every step, local hour, local midnight or local month start, after the
 forecast warm-up):
 
-1. forecasts of load and PV over the look-ahead, from data known then (:mod:`sims.forecasts`);
+1. forecasts of load and PV over the look-ahead, from data known then (:mod:`sims.forecasts`;
+   with ``forecast.load_quantile`` the load is planned on the point forecast raised by that
+   quantile of its own recent errors);
 2. the billing state already set this month, measured on the plant's ACTUAL meter data with
    the bill engine's :func:`markets.bill.month_to_date` (peaks per demand window, energy per
    period, the ratchet's look-back peak), and the actual state of charge;
@@ -28,6 +30,12 @@ its own model, built once (with daily decisions and a 48-h look-ahead that is on
 for the last day). The terminal condition of every window is
 :class:`optimizer.state.TerminalSoc`'s default: end at least at the window's starting state of
 charge, so no window empties the battery for free at its horizon.
+
+Market streams (wholesale energy, capacity products) are not simulated yet; their place is
+ready: ``_default_factory`` is where ``streams=`` go to ``DispatchModel``, each solve would pass the
+window's prices as ``stream_inputs`` (day-ahead prices as known the day before), and
+:func:`sims.settlement.settle` takes ``market_revenue_by_stream_usd`` priced on the plant's
+actual output at actual prices, which it reports per stream and adds to the savings.
 
 Settlement prices the simulated period (after the warm-up) without and with the battery with the
 same bill engine (:mod:`sims.settlement`). Finance annualizes the period's savings and cycles
@@ -124,11 +132,17 @@ def _default_factory(config: BacktestConfig, data: SiteData, freq: str) -> Model
 
 
 def _month_to_date(
-    data: SiteData, grid: np.ndarray, first: int, position: int, month_start: int
+    tariff: Tariff,
+    index: pd.DatetimeIndex,
+    grid: np.ndarray,
+    first: int,
+    position: int,
+    month_start: int,
 ) -> MonthToDate:
-    """Billing state at ``position`` measured on the actual meter (positions ``first..``)."""
-    index = data.index
-    tariff = data.tariff
+    """Billing state at ``position`` measured on the actual meter (positions ``first..``).
+
+    ``index`` carries its ``freq``, so a one-interval month so far is still a valid series.
+    """
     begin = first if tariff.ratchet is not None else max(first, month_start)
     if position == begin:
         return MonthToDate()
@@ -246,7 +260,11 @@ def _simulate(
         subdiv=config.tariff.holiday_subdivision if config.tariff.holiday_country else None,
     )
     load_feed = ForecastFeed(
-        name=forecast.load, target="load_kw", actuals=data.load_kw, calendar=calendar
+        name=forecast.load,
+        target="load_kw",
+        actuals=data.load_kw,
+        calendar=calendar,
+        quantile=forecast.load_quantile,
     )
     pv_feed = None
     if data.pv_kw is not None:
@@ -295,7 +313,7 @@ def _simulate(
             "optimize_s": 0.0,
         }
         started = time.perf_counter()
-        mtd = _month_to_date(data, state.grid, first, i, int(month_start[i]))
+        mtd = _month_to_date(data.tariff, index, state.grid, first, i, int(month_start[i]))
         state.plant_s += time.perf_counter() - started
         started = time.perf_counter()
         charge_sp = discharge_sp = None
@@ -353,6 +371,7 @@ def _simulate(
             row["optimize_s"] = time.perf_counter() - started
             state.optimize_s += row["optimize_s"]
             load_fc_all[i:j] = load_fc[: j - i]
+            load_feed.record(i, load_feed.last_point[: j - i])
             if pv_fc is not None:
                 pv_fc_all[i:j] = pv_fc[: j - i]
         started = time.perf_counter()
@@ -366,8 +385,8 @@ def _simulate(
             )
             logger.warning("window at %s fell back: %s", index[i], row["error"])
         applied = plant.run(
-            load_kw=data.load_kw.iloc[i:j],
-            pv_kw=None if data.pv_kw is None else data.pv_kw.iloc[i:j],
+            load_kw=pd.Series(load[i:j], index=index[i:j]),
+            pv_kw=None if data.pv_kw is None else pd.Series(pv[i:j], index=index[i:j]),
             charge_setpoint_kw=pd.Series(charge_sp, index=index[i:j]),
             discharge_setpoint_kw=pd.Series(discharge_sp, index=index[i:j]),
             initial_soc_kwh=state.soc_kwh,

@@ -15,7 +15,12 @@ from collections.abc import Sequence
 
 from core.errors import ValuestackError
 
-COMMANDS: tuple[str, ...] = ("sims.commands.bill", "sims.commands.backtest", "sims.commands.fleet")
+COMMANDS: tuple[str, ...] = (
+    "sims.commands.bill",
+    "sims.commands.backtest",
+    "sims.commands.fleet",
+    "sims.commands.forecast_eval",
+)
 """Modules that register a subcommand, in the order ``--help`` lists them."""
 
 

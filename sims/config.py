@@ -8,7 +8,7 @@ from the TOML file's own folder::
     [tariff]      urdb_json, holiday_country, holiday_subdivision
     [battery]     every field of optimizer.Battery, plus initial_soc_fraction
     [forecast]    load, pv (forecaster names, or "perfect"), compare_perfect_foresight,
-                  warmup_days
+                  load_quantile, warmup_days
     [dispatch]    step, cadence ("step" | "hourly" | "daily" | "monthly"), lookahead_h, mip_rel_gap,
                   relax_binaries, fallback ("hold" | "peak_guard"), demand_guard
     [finance]     every field of sims.finance.FinanceInputs (optional table)
@@ -59,6 +59,7 @@ LOAD_FORECASTERS: tuple[str, ...] = (
     "seasonal_naive",
     "seasonal_naive_week",
     "similar_days",
+    "gradient_boosting",
 )
 """Load forecaster names a configuration may choose (see :mod:`sims.forecasts`)."""
 
@@ -197,6 +198,11 @@ class ForecastConfig:
     compare_perfect_foresight : bool, default True
         Also run the same year with perfect foresight, to report the capture ratio (skipped
         when both forecasters already are ``"perfect"``).
+    load_quantile : float or None, default None
+        Plan on the load forecast raised by this quantile of its own recent errors at the same
+        local hour (e.g. 0.9; see :class:`sims.forecasts.ForecastFeed`); None plans on the
+        point forecast. Behind the meter, a higher load changes only demand-charge decisions,
+        so this keeps energy in reserve for the peaks a point forecast misses.
     warmup_days : int or None, default None
         Days at the start of the data used only as forecast history (no dispatch, no bill);
         None takes what the forecasters need (0 for perfect foresight, see
@@ -206,6 +212,7 @@ class ForecastConfig:
     load: str = "perfect"
     pv: str = "perfect"
     compare_perfect_foresight: bool = True
+    load_quantile: float | None = None
     warmup_days: int | None = None
 
     def __post_init__(self) -> None:
@@ -213,6 +220,12 @@ class ForecastConfig:
             raise InputError("forecast.load", self.load, f"one of {LOAD_FORECASTERS}")
         if self.pv not in PV_FORECASTERS:
             raise InputError("forecast.pv", self.pv, f"one of {PV_FORECASTERS}")
+        if self.load_quantile is not None and (
+            isinstance(self.load_quantile, bool)
+            or not isinstance(self.load_quantile, float)
+            or not 0 < self.load_quantile < 1
+        ):
+            raise InputError("forecast.load_quantile", self.load_quantile, "a fraction in (0, 1)")
         if self.warmup_days is not None and (
             isinstance(self.warmup_days, bool)
             or not isinstance(self.warmup_days, int)
@@ -498,7 +511,9 @@ def config_from_dict(
 
     forecast_raw = raw.get("forecast", {})
     _check_keys(
-        forecast_raw, {"load", "pv", "compare_perfect_foresight", "warmup_days"}, "forecast"
+        forecast_raw,
+        {"load", "pv", "compare_perfect_foresight", "warmup_days", "load_quantile"},
+        "forecast",
     )
     forecast = ForecastConfig(
         load=_typed(forecast_raw.get("load", "perfect"), str, "forecast.load", "a name"),
@@ -509,6 +524,9 @@ def config_from_dict(
             "forecast.compare_perfect_foresight",
             "true or false",
         ),
+        load_quantile=_number(forecast_raw["load_quantile"], "forecast.load_quantile")
+        if "load_quantile" in forecast_raw
+        else None,
         warmup_days=_typed(forecast_raw["warmup_days"], int, "forecast.warmup_days", "an integer")
         if "warmup_days" in forecast_raw
         else None,

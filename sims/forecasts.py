@@ -37,6 +37,7 @@ WARMUP_DAYS: dict[str, int] = {
     "seasonal_naive": 7,
     "seasonal_naive_week": 14,
     "similar_days": 14,
+    "gradient_boosting": 56,
 }
 """Days of history each forecaster needs before the first decision."""
 
@@ -56,8 +57,10 @@ def make_forecaster(name: str, *, target: str, actuals: pd.Series, calendar: Sit
     ----------
     name : str
         ``"perfect"``, ``"persistence"``, ``"seasonal_naive"`` (same time 24 h earlier),
-        ``"seasonal_naive_week"`` (same time a week earlier) or ``"similar_days"`` (mean of
-        the last 4 days of the same day type).
+        ``"seasonal_naive_week"`` (same time a week earlier), ``"similar_days"`` (mean of
+        the last 4 days of the same day type) or ``"gradient_boosting"`` (load only:
+        gradient-boosted trees on calendar and lagged load, refit weekly, issued at local
+        midnight; no weather).
     target : str
         ``"load_kw"`` or ``"pv_kw"``.
     actuals : pandas.Series
@@ -75,6 +78,12 @@ def make_forecaster(name: str, *, target: str, actuals: pd.Series, calendar: Sit
         return SeasonalNaiveForecaster(period_h=168.0, target=target)
     if name == "similar_days":
         return SimilarDaysForecaster(calendar=calendar, target=target)
+    if name == "gradient_boosting":
+        from forecasting.load_ml import GradientBoostingLoadForecaster
+
+        return GradientBoostingLoadForecaster(
+            calendar=calendar, weather="none", horizon_h=48.0, target=target
+        )
     raise InputError("forecast", name, f"one of {tuple(WARMUP_DAYS)}")
 
 
@@ -91,17 +100,62 @@ class ForecastFeed:
         The actual series on the simulation grid.
     calendar : SiteCalendar
         The site's zone and holidays.
+    quantile : float or None, default None
+        If set (e.g. 0.9), the forecast is raised by this quantile of its own past errors
+        (actual - forecast) at the same local hour over the last ``error_days`` days of
+        intervals already observed (never below the point forecast): a conservative plan for
+        demand charges. None returns the point forecast.
+    error_days : int, default 28
+        Trailing days of errors the quantile uses.
     """
 
     def __init__(
-        self, *, name: str, target: str, actuals: pd.Series, calendar: SiteCalendar
+        self,
+        *,
+        name: str,
+        target: str,
+        actuals: pd.Series,
+        calendar: SiteCalendar,
+        quantile: float | None = None,
+        error_days: int = 28,
     ) -> None:
+        if quantile is not None and not 0 < quantile < 1:
+            raise InputError("forecast quantile", quantile, "a fraction in (0, 1)")
         self.name = name
         self.target = target
+        self.quantile = None if name == "perfect" else quantile
         self._actuals = actuals.rename(target).to_frame()
+        self._values = actuals.to_numpy(dtype=float)
+        index = actuals.index
+        self._hour = np.asarray(index.hour)
+        self._error_steps = int(pd.Timedelta(days=error_days) / (index[1] - index[0]))
+        self._issued = np.full(len(index), np.nan)
         self._forecaster = make_forecaster(name, target=target, actuals=actuals, calendar=calendar)
         self._fed_to = 0
         self.clipped_steps = 0
+        self.last_point = np.empty(0)
+
+    def record(self, position: int, applied: np.ndarray) -> None:
+        """Keep the point forecast of the intervals from ``position`` that were acted on."""
+        self._issued[position : position + len(applied)] = applied
+
+    def _error_offset(self, position: int, positions: np.ndarray) -> np.ndarray:
+        begin = max(0, position - self._error_steps)
+        issued = self._issued[begin:position]
+        errors = self._values[begin:position] - issued
+        hours = self._hour[begin:position]
+        known = np.isfinite(errors)
+        offset = np.zeros(len(positions))
+        if not known.any():
+            return offset
+        target_hours = self._hour[positions]
+        for hour in np.unique(target_hours):
+            mine = known & (hours == hour)
+            if mine.sum() >= 5:
+                offset[target_hours == hour] = max(
+                    float(np.quantile(errors[mine], self.quantile)), 0.0
+                )
+        return offset
 
     @property
     def looks_ahead(self) -> bool:
@@ -127,6 +181,10 @@ class ForecastFeed:
             self._fed_to = max(self._fed_to, position)
         frame = self._forecaster.predict(issue_time, horizon)
         values = frame[self.target].to_numpy(dtype=float)
+        point = values
+        if self.quantile is not None:
+            values = values + self._error_offset(position, position + np.arange(len(values)))
+        self.last_point = point
         negative = values < 0
         if negative.any():
             self.clipped_steps += int(negative.sum())

@@ -69,6 +69,8 @@ def figure_peak_day(result: BacktestResult) -> Figure:
     ax.axhline(0, color="black", lw=0.5)
     ax.set_title(f"Dispatch on the peak day, {peak_at:%Y-%m-%d} ({peak_at.tzname()})")
     ax.set_ylabel("kW")
+    low, high = ax.get_ylim()
+    ax.set_ylim(low, high + 0.3 * (high - low))  # room for the legend
     ax.legend(loc="upper left", fontsize=8, ncol=3)
     fig.autofmt_xdate()
     return fig
@@ -90,14 +92,33 @@ def figure_bills(result: BacktestResult) -> Figure:
 
 
 def figure_soc(result: BacktestResult) -> Figure:
-    """Stored energy at the end of each interval over the period."""
+    """Stored energy at the end of each interval: one column per day, local time upwards."""
     f = result.intervals
-    fig = Figure(figsize=(9, 3.2))
+    local = f.index.tz_localize(None)
+    table = pd.DataFrame(
+        {
+            "day": local.normalize(),
+            "time_h": local.hour + local.minute / 60.0,
+            "soc": f["soc_end_kwh"].to_numpy(),
+        }
+    ).pivot_table(index="time_h", columns="day", values="soc", aggfunc="mean")
+    fig = Figure(figsize=(9, 3.4))
     ax = fig.add_subplot()
-    ax.plot(f.index.tz_localize(None), f["soc_end_kwh"], color=_BLUE, lw=0.6)
-    ax.set_ylabel("kWh")
-    ax.set_title("State of charge")
-    fig.autofmt_xdate()
+    days = table.columns
+    image = ax.imshow(
+        table.to_numpy(),
+        aspect="auto",
+        origin="lower",
+        interpolation="nearest",
+        cmap="viridis",
+        extent=(0, len(days), 0, 24),
+    )
+    ticks = np.linspace(0, len(days) - 1, min(len(days), 8)).astype(int)
+    ax.set_xticks(ticks + 0.5, [f"{days[t]:%Y-%m-%d}" for t in ticks], rotation=30, fontsize=8)
+    ax.set_yticks([0, 6, 12, 18, 24])
+    ax.set_ylabel("local hour")
+    ax.set_title("State of charge (kWh) by day and hour")
+    fig.colorbar(image, ax=ax, label="kWh")
     return fig
 
 

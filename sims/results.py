@@ -21,7 +21,8 @@ class Timings:
     Parameters
     ----------
     total_s : float
-        The whole run, including loading data and settlement.
+        The whole call, including loading data, settlement and (for a forecast-driven run)
+        the perfect-foresight rerun; the phase times below are this run's own.
     forecast_s : float
         Fitting and predicting forecasts.
     optimize_s : float

@@ -48,6 +48,14 @@ values to HiGHS. Per-solve data of market streams comes in
 ``DispatchModel.solve(..., stream_inputs={stream.name: data})`` and reaches the stream as
 ``window.stream_inputs.get(self.name)``.
 
+Streams must not use the core's charge/discharge binaries (they are not in
+:class:`CoreHandles`): the model settles a MILP by its LP relaxation whenever the relaxed
+optimum never charges and discharges in the same step (and every integer variable of the
+streams is integral), which is exact only if nothing else depends on the core's binaries.
+Streams may declare their own binary or integer variables. Where the LP split of the same total between two streams is not
+unique (e.g. a ratchet and the flat demand charge at the same rate), :meth:`Stream.settle`
+may re-attribute reported values after the solve without changing their sum.
+
 A stream switches on because its data is present: :func:`retail_streams` returns the retail
 streams a tariff and battery call for (no demand stream for a tariff without demand charges,
 no degradation block at zero cost); market streams are passed explicitly.
@@ -96,6 +104,10 @@ class CoreHandles:
         Stored energy before the first step [kWh] (mutable).
     metered_demand_kw : pyomo Expression
         Per-step demand seen by demand charges [kW] (import plus stream terms).
+    calendar : Window or None
+        The one window the model will solve, when it is known at build time (one-shot
+        solves); None for a re-solvable model. With it, a stream may create membership only
+        for each step's actual group (``slots`` is then exact as well).
     """
 
     model: pyo.ConcreteModel
@@ -112,6 +124,7 @@ class CoreHandles:
     grid_export_kw: Any
     soc_initial_kwh: Any
     metered_demand_kw: Any
+    calendar: Window | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -79,7 +79,9 @@ def _build_groups(
     demand = core.metered_demand_kw
     b.cover = pyo.Constraint(
         core.steps,
-        rule=lambda b, t: sum(b.member[g, t] * b.peak_kw[g] for g in by_step[t]) >= demand[t],
+        # Written as "sum - demand >= 0" so the mutable coefficients enter HiGHS unnegated
+        # (a bare parameter per coefficient keeps the per-solve update cheap).
+        rule=lambda b, t: sum(b.member[g, t] * b.peak_kw[g] for g in by_step[t]) - demand[t] >= 0,
     )
     b.cost_usd = pyo.Expression(
         expr=sum(b.rate_usd_per_kw[g, j] * b.tier_kw[g, j] for g in b.groups for j in b.tiers)
@@ -141,7 +143,11 @@ class TouDemandStream(Stream):
         n_tiers, period_tiers = demand_tier_layout("Tariff.tou_demand.periods", charges.periods)
         n_periods = len(charges.periods)
         block._n_periods = n_periods
-        pairs = [(k * n_periods + p, t) for k, t in core.slots.pairs for p in range(n_periods)]
+        if core.calendar is None:
+            pairs = [(k * n_periods + p, t) for k, t in core.slots.pairs for p in range(n_periods)]
+        else:
+            slot, period = core.calendar.month_slot, core.calendar.tou_demand_period
+            pairs = [(int(slot[t]) * n_periods + int(period[t]), t) for t in range(core.n_steps)]
         cost = _build_groups(block, core, core.slots.n_slots * n_periods, pairs, n_tiers)
         widths = np.array([period_tiers[g % n_periods][0][:-1] for g in block.groups])
         rates = np.array([period_tiers[g % n_periods][1] for g in block.groups])

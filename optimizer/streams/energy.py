@@ -16,7 +16,7 @@ costs :math:`\sum_p rate_{p,0} E_p + C(E)` with :math:`C` the adder cost of the 
 
 .. math::
 
-    \sum_{t \in cand(k)} member_{k,t}\, gi_t\, dt = \sum_j e_{k,j},
+    \sum_{t \in cand(k)} member_{k,t}\, dt\, gi_t = \sum_j e_{k,j},
     \quad 0 \le e_{k,j} \le w_{k,j}, \qquad C = \sum_{k,j} delta_j\, e_{k,j}
 
 where the first month's widths are what is left of each tier after the month-to-date import
@@ -51,10 +51,11 @@ class EnergyStream(Stream):
             raise InputError("Tariff.energy", None, "energy charges for the energy stream")
         b = block
         gi = core.grid_import_kw
-        dt = core.dt_h
-        b.price_usd_per_kwh = pyo.Param(core.steps, mutable=True, initialize=0.0)
+        # price * dt: the cost of 1 kW imported over the step; a bare parameter per
+        # coefficient keeps the persistent solver's per-solve update cheap.
+        b.import_cost_usd_per_kw = pyo.Param(core.steps, mutable=True, initialize=0.0)
         b._tiered = charges.is_tiered
-        cost = sum(b.price_usd_per_kwh[t] * dt * gi[t] for t in core.steps)
+        cost = sum(b.import_cost_usd_per_kw[t] * gi[t] for t in core.steps)
         if charges.is_tiered:
             cost = cost + self._build_adders(b, core)
         b.cost_usd = pyo.Expression(expr=cost)
@@ -70,7 +71,8 @@ class EnergyStream(Stream):
         b.groups = pyo.RangeSet(0, core.slots.n_slots - 1)
         b.tiers = pyo.RangeSet(0, n_tiers - 1)
         b.pairs = pyo.Set(initialize=core.slots.pairs, dimen=2, ordered=True)
-        b.member = pyo.Param(b.pairs, mutable=True, initialize=0.0)
+        # Hours of step t that count in month slot k: dt if t is in k, else 0.
+        b.member_h = pyo.Param(b.pairs, mutable=True, initialize=0.0)
         b.width_kwh = pyo.Param(b.groups, pyo.RangeSet(0, n_tiers - 2), mutable=True, initialize=0)
         last = n_tiers - 1
         b.tier_kwh = pyo.Var(
@@ -82,12 +84,13 @@ class EnergyStream(Stream):
         for k, t in core.slots.pairs:
             by_slot.setdefault(k, []).append(t)
         gi = core.grid_import_kw
-        dt = core.dt_h
         b.split = pyo.Constraint(
             b.groups,
+            # "import - tiers == 0": the mutable coefficients enter HiGHS unnegated.
             rule=lambda b, k: (
-                sum(b.tier_kwh[k, j] for j in b.tiers)
-                == sum(b.member[k, t] * dt * gi[t] for t in by_slot[k])
+                sum(b.member_h[k, t] * gi[t] for t in by_slot[k])
+                - sum(b.tier_kwh[k, j] for j in b.tiers)
+                == 0
             ),
         )
         return sum(
@@ -96,10 +99,10 @@ class EnergyStream(Stream):
 
     def update(self, block: pyo.Block, window: Window) -> None:
         """Prices per step; tier membership and the widths left after month-to-date import."""
-        assign(block.price_usd_per_kwh, window.import_rate_usd_per_kwh)
+        assign(block.import_cost_usd_per_kw, window.import_rate_usd_per_kwh * window.dt_h)
         if not block._tiered:
             return
-        assign(block.member, window.membership(block._pairs))
+        assign(block.member_h, window.membership(block._pairs) * window.dt_h)
         n_slots = len(block.groups)
         lower = block._lower[:-1]
         upper = lower + block._width[:-1]

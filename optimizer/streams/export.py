@@ -76,12 +76,12 @@ class ExportStream(Stream):
         tariff = core.tariff
         b = block
         ge = core.grid_export_kw
-        dt = core.dt_h
         b._net_metering = tariff.export.mode is ExportMode.NET_METERING
         if not b._net_metering:
-            b.sell_usd_per_kwh = pyo.Param(core.steps, mutable=True, initialize=0.0)
+            # -sell * dt: the (negative) cost of 1 kW exported over the step.
+            b.export_cost_usd_per_kw = pyo.Param(core.steps, mutable=True, initialize=0.0)
             b.cost_usd = pyo.Expression(
-                expr=-sum(b.sell_usd_per_kwh[t] * dt * ge[t] for t in core.steps)
+                expr=sum(b.export_cost_usd_per_kw[t] * ge[t] for t in core.steps)
             )
             return StreamTerms(objective_usd=b.cost_usd)
         return StreamTerms(objective_usd=self._build_net_metering(b, core))
@@ -92,7 +92,11 @@ class ExportStream(Stream):
         n_periods = len(rate)
         b._rate = rate
         b._n_periods = n_periods
-        pairs = [(k * n_periods + p, t) for k, t in core.slots.pairs for p in range(n_periods)]
+        if core.calendar is None:
+            pairs = [(k * n_periods + p, t) for k, t in core.slots.pairs for p in range(n_periods)]
+        else:
+            slot, period = core.calendar.month_slot, core.calendar.energy_period
+            pairs = [(int(slot[t]) * n_periods + int(period[t]), t) for t in range(core.n_steps)]
         pair_arr = np.asarray(pairs, dtype=np.int64)
         b._pair_slot = pair_arr[:, 0] // n_periods
         b._pair_period = pair_arr[:, 0] % n_periods
@@ -100,24 +104,29 @@ class ExportStream(Stream):
         n_groups = core.slots.n_slots * n_periods
         b.groups = pyo.RangeSet(0, n_groups - 1)
         b.pairs = pyo.Set(initialize=pairs, dimen=2, ordered=True)
-        b.member = pyo.Param(b.pairs, mutable=True, initialize=0.0)
+        # Hours of step t that count in group g: dt if t is in g, else 0.
+        b.member_h = pyo.Param(b.pairs, mutable=True, initialize=0.0)
+        b.minus_member_h = pyo.Param(b.pairs, mutable=True, initialize=0.0)
         b.carried_kwh = pyo.Param(b.groups, mutable=True, initialize=0.0)
         b.carried_import_usd = pyo.Param(mutable=True, initialize=0.0)
         b.billed_kwh = pyo.Var(b.groups, bounds=(0.0, None))
         gi, ge = core.grid_import_kw, core.grid_export_kw
-        dt = core.dt_h
         by_group: dict[int, list[int]] = {}
         for g, t in pairs:
             by_group.setdefault(g, []).append(t)
 
         def net(b, g):
             return (
-                sum(b.member[g, t] * dt * (gi[t] - ge[t]) for t in by_group[g]) + b.carried_kwh[g]
+                sum(
+                    b.member_h[g, t] * gi[t] + b.minus_member_h[g, t] * ge[t]
+                    for t in by_group.get(g, [])
+                )
+                + b.carried_kwh[g]
             )
 
         b.net_kwh = pyo.Expression(b.groups, rule=net)
-        b.billed_above_net = pyo.Constraint(
-            b.groups, rule=lambda b, g: b.billed_kwh[g] >= b.net_kwh[g]
+        b.net_below_billed = pyo.Constraint(
+            b.groups, rule=lambda b, g: b.net_kwh[g] - b.billed_kwh[g] <= 0
         )
         gross = core.model.find_component("stream_energy").cost_usd
         b.cost_usd = pyo.Expression(
@@ -134,13 +143,14 @@ class ExportStream(Stream):
     def update(self, block: pyo.Block, window: Window) -> None:
         """Sell prices per step, or membership and the first month's carried volumes."""
         if not block._net_metering:
-            assign(block.sell_usd_per_kwh, window.sell_rate_usd_per_kwh)
+            assign(block.export_cost_usd_per_kw, -window.sell_rate_usd_per_kwh * window.dt_h)
             return
         step = block._pair_step
         member = (window.month_slot[step] == block._pair_slot) & (
             window.energy_period[step] == block._pair_period
         )
-        assign(block.member, member.astype(float))
+        assign(block.member_h, member.astype(float) * window.dt_h)
+        assign(block.minus_member_h, -member.astype(float) * window.dt_h)
         n_periods = block._n_periods
         carried = np.zeros(len(block.groups))
         mtd = window.month_to_date

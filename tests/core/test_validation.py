@@ -91,3 +91,18 @@ def test_scalar_checks():
         require_fraction("x", 0.0, allow_zero=False)
     with pytest.raises(InputError):
         require_in("x", "c", ["a", "b"])
+
+
+def test_errors_survive_pickling_across_processes():
+    # Process pools and Dask pickle exceptions raised in workers; a lost field name would
+    # leave a fleet report unable to say what was wrong.
+    import pickle
+
+    from core.errors import SolverError
+
+    error = pickle.loads(pickle.dumps(InputError("battery.power_kw", -5.0, "a number > 0")))
+    assert isinstance(error, InputError)
+    assert (error.field, error.value, error.expected) == ("battery.power_kw", -5.0, "a number > 0")
+    solver_error = pickle.loads(pickle.dumps(SolverError("window 3", "infeasible")))
+    assert solver_error.termination == "infeasible"
+    assert str(solver_error) == "window 3 (termination: infeasible)"

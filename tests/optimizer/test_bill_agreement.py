@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from markets.bill import month_to_date
 from markets.tariff import Tariff
-from optimizer import Battery, TerminalMode, TerminalSoc, optimize_dispatch
+from optimizer import Battery, MonthToDate, TerminalMode, TerminalSoc, optimize_dispatch
 
 TZ = "America/Los_Angeles"
 
@@ -74,3 +75,31 @@ def test_month_objective_equals_bill_of_optimal_net_load(shared_data, record, mo
     # The battery earns something against the same bill without it.
     baseline = tariff.bill(load - pv)
     assert _bill_terms(bill) < _bill_terms(baseline)
+
+
+@pytest.mark.slow
+def test_month_to_date_from_the_bill_engine_carries_the_peak(shared_data):
+    # The second half of a month solved with the bill engine's month-to-date state costs the
+    # month's whole demand: the flat demand term equals rate * max(first-half peak, second-half
+    # optimized peak), checked against the bill of the two halves joined.
+    tariff = Tariff.from_urdb(
+        shared_data / "reopt" / "urdb" / "sce_gs2_tou_optionB_55fc81d7682bea28da64f9ae.json"
+    )
+    load = _office_load(shared_data)
+    month = load[load.index.strftime("%Y-%m") == "2017-03"]
+    first, second = month.iloc[:360], month.iloc[360:]
+
+    state = MonthToDate.from_usage(month_to_date(tariff, first))
+    result = optimize_dispatch(
+        battery=Battery(power_kw=150, energy_kwh=600),
+        tariff=tariff,
+        load_kw=second,
+        month_to_date=state,
+        initial_soc_fraction=0.5,
+        mip_rel_gap=1e-7,
+    )
+    s = result.schedule
+    joined = pd.concat([first, second + s["charge_kw"] - s["discharge_kw"]])
+    bill = tariff.bill(joined).monthly.iloc[0]
+    demand = result.value_by_stream_usd["demand_flat"] + result.value_by_stream_usd["demand_tou"]
+    assert demand == pytest.approx(bill["demand_flat_usd"] + bill["demand_tou_usd"], rel=1e-6)

@@ -294,3 +294,31 @@ def test_degradation_cost_stops_marginal_arbitrage():
         terminal=EMPTY_END,
     )
     assert result.objective_usd == pytest.approx(24.0, rel=REL)
+
+
+def test_negative_price_needs_the_binaries():
+    # One hour at -0.10 $/kWh, no load, no export (limit 0), battery 10 kW / 20 kWh full,
+    # eta 0.9/0.9, free end. Relaxed (u in [0, 1]: c + d <= 10), the battery can burn imports
+    # by charging and discharging at once with no net SOC change: 0.9 c = d / 0.9 -> d = 0.81 c,
+    # c + d = 10 -> c = 10 / 1.81, import c - d = 0.19 c = 1.0497 kW -> cost -0.104972.
+    # With the binaries it cannot charge (full) nor discharge (nowhere to go): cost 0.
+    battery = Battery(
+        power_kw=10,
+        energy_kwh=20,
+        charge_efficiency=0.9,
+        discharge_efficiency=0.9,
+        export_limit_kw=0.0,
+    )
+    args = {
+        "battery": battery,
+        "tariff": tariff(energy=energy_charges([-0.10], lambda h: 0)),
+        "load_kw": series([0.0]),
+        "initial_soc_fraction": 1.0,
+        "terminal": TerminalSoc(mode=TerminalMode.VALUED),
+    }
+    relaxed = optimize_dispatch(relax_binaries=True, **args)
+    assert relaxed.objective_usd == pytest.approx(-0.1 * 0.19 * 10 / 1.81, rel=1e-6)
+    milp = optimize_dispatch(**args)
+    assert milp.solver.relaxation_was_integral is False
+    assert milp.objective_usd == pytest.approx(0.0, abs=1e-9)
+    assert milp.schedule["charge_kw"].iloc[0] == pytest.approx(0.0, abs=1e-9)

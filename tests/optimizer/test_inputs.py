@@ -105,7 +105,7 @@ def test_model_solve_rejects_wrong_length_and_step_before_touching_parameters():
         model.solve(load_kw=series([50.0] * 4), initial_soc_fraction=-0.1)
     assert info.value.field == "initial_soc_fraction"
     # The failed calls changed nothing: the model still holds the good data's parameters.
-    assert model._model.load_kw[0].value == 5.0
+    assert model._model.net_load_kw[0].value == 5.0
     again = model.solve(load_kw=series([5.0, 5.0, 5.0, 5.0]))
     assert again.objective_usd == pytest.approx(good.objective_usd, rel=1e-12)
 

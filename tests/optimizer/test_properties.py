@@ -169,3 +169,24 @@ def test_demand_charge_same_at_15_min_and_hourly_steps(battery, seed, rate):
     assert q.value_by_stream_usd["demand_flat"] == pytest.approx(
         h.value_by_stream_usd["demand_flat"], rel=1e-6
     )
+
+
+@settings(max_examples=15)
+@given(problems())
+def test_relaxed_binaries_bound_the_milp_from_below(problem):
+    # The LP relaxation allows everything the MILP allows (and more), so its optimum is
+    # never higher.
+    battery, t, load, pv, soc0 = problem
+    end = TerminalSoc(mode=TerminalMode.VALUED, value_usd_per_kwh=0.0)
+    args = {
+        "battery": battery,
+        "tariff": t,
+        "load_kw": load,
+        "pv_kw": pv,
+        "initial_soc_fraction": soc0,
+        "terminal": end,
+        "mip_rel_gap": 1e-9,
+    }
+    relaxed = optimize_dispatch(relax_binaries=True, **args)
+    milp = optimize_dispatch(**args)
+    assert relaxed.objective_usd <= milp.objective_usd + 1e-7 * max(1.0, abs(milp.objective_usd))

@@ -702,3 +702,20 @@ def test_pyomo_equals_reference_on_real_e19_office(e19_office, shared_data, star
         month_to_date=month_to_date,
     )
     _cross_check(case, relax=False)
+
+
+def test_reference_streams_equal_the_bill_engine_on_real_e19_office(e19_office, shared_data):
+    # The bill engine (markets.bill) prices the optimal grid series on its own: its energy and
+    # demand charges of the horizon (no peaks before it) are the reference's streams.
+    tariff, load = e19_office
+    case = standard_case(shared_data, n_steps=192, start="2017-07-05", tariff=tariff, load_kw=load)
+    result = solve_direct(**case.problem_kwargs())
+    grid = result.schedule["grid_import_kw"] - result.schedule["grid_export_kw"]
+    monthly = tariff.bill(grid).monthly
+    streams = result.value_by_stream_usd
+    for stream in ("energy", "demand_flat", "demand_tou"):
+        assert streams[stream] == pytest.approx(monthly[f"{stream}_usd"].sum(), rel=1e-6)
+    # and the battery earns something: the same bill of the load alone is higher
+    baseline = tariff.bill(case.load_kw).monthly
+    charges = ["energy_usd", "demand_flat_usd", "demand_tou_usd"]
+    assert result.objective_usd < baseline[charges].to_numpy().sum()

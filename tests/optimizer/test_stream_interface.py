@@ -238,3 +238,45 @@ def test_duplicate_stream_names_are_refused():
 def test_index_unused():
     # Guard for the helper: series() builds a tz-aware hourly index.
     assert isinstance(series([1.0]).index, pd.DatetimeIndex)
+
+
+class AllOrNothingReserve(ToyReserve):
+    """An up product with a 6-kW minimum bid: award 0 or 6..10 kW (a binary per step)."""
+
+    def build(self, block, core):
+        terms = super().build(block, core)
+        block.bid = pyo.Var(core.steps, domain=pyo.Binary)
+        block.at_most = pyo.Constraint(
+            core.steps, rule=lambda b, t: b.award_kw[t] <= 10.0 * b.bid[t]
+        )
+        block.at_least = pyo.Constraint(
+            core.steps, rule=lambda b, t: b.award_kw[t] >= 6.0 * b.bid[t]
+        )
+        return terms
+
+
+def test_stream_binaries_are_honoured():
+    # The energy-limited battery of the first test has room for 5 kW of 2-h up award. A 6-kW
+    # minimum bid makes any award infeasible: revenue 0. The LP relaxation (bid = 5/6) would
+    # earn 60; the model must not accept it as the MILP optimum.
+    battery = Battery(
+        power_kw=10,
+        energy_kwh=40,
+        charge_efficiency=1.0,
+        discharge_efficiency=1.0,
+        grid_charging=False,
+    )
+    args = {
+        "battery": battery,
+        "tariff": NO_CHARGES,
+        "load_kw": series([0.0] * 4),
+        "initial_soc_fraction": 0.25,
+        "terminal": FREE_END,
+        "streams": [AllOrNothingReserve("block_up", "up", 2.0)],
+        "stream_inputs": {"block_up": 3.0},
+    }
+    relaxed = optimize_dispatch(relax_binaries=True, **args)
+    assert relaxed.value_by_stream_usd["block_up"] == pytest.approx(-60.0, rel=1e-7)
+    milp = optimize_dispatch(**args)
+    assert milp.solver.relaxation_was_integral is False
+    assert milp.value_by_stream_usd["block_up"] == pytest.approx(0.0, abs=1e-7)

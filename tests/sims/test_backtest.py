@@ -61,10 +61,11 @@ def test_perfect_foresight_single_window_reproduces_the_optimum(tmp_path):
     assert result.summary.capture_ratio == 1.0
 
 
-def test_no_look_ahead_the_future_cannot_change_a_past_decision(tmp_path):
+@pytest.mark.parametrize("quantile", ["", "load_quantile = 0.9\n"])
+def test_no_look_ahead_the_future_cannot_change_a_past_decision(tmp_path, quantile):
     forecast = (
         'load = "seasonal_naive"\npv = "seasonal_naive"\ncompare_perfect_foresight = false\n'
-        "warmup_days = 2\n"
+        "warmup_days = 2\n" + quantile
     )
     config, data = _site(tmp_path, days=7, freq="1h", forecast=forecast)
     decision = pd.Timestamp("2024-03-05 00:00", tz=TZ)
@@ -240,3 +241,75 @@ def test_decision_positions_follow_the_local_clock():
     quarter = pd.date_range("2024-03-01", periods=8, freq="15min", tz=TZ)
     np.testing.assert_array_equal(decision_positions(quarter, Cadence.HOURLY), [0, 4])
     assert math.isclose(len(decision_positions(quarter, Cadence.STEP)), 8)
+
+
+def test_quantile_plan_adds_the_recent_error_quantile_of_the_same_hour():
+    from forecasting.calendar import SiteCalendar
+    from sims.forecasts import ForecastFeed
+
+    # actual load: 10 kW at 00:00 and 20 kW at 01:00 every day, 30 days, hourly
+    index = pd.date_range("2024-01-01", periods=30 * 24, freq="1h", tz=TZ)
+    actual = pd.Series(np.where(index.hour == 1, 20.0, 10.0), index=index)
+    feed = ForecastFeed(
+        name="persistence",
+        target="load_kw",
+        actuals=actual,
+        calendar=SiteCalendar(tz=TZ),
+        quantile=0.5,
+    )
+    # recorded past point forecasts: 23 kW at 01:00 (errors -3), 8 kW at every other hour
+    # (errors +2)
+    past = index < pd.Timestamp("2024-01-29", tz=TZ)
+    feed.record(0, np.where(index.hour == 1, 23.0, 8.0)[past])
+    position = int(past.sum())
+    horizon = index[position : position + 3]  # 00:00, 01:00, 02:00 on Jan 29
+    values = feed.predict(position, horizon)
+    point = feed.last_point
+    # persistence repeats the last known value (23:00 of Jan 28: 10 kW); the plan adds the
+    # median error of the same hour when positive: +2 at 00:00, 0 at 01:00 (errors are -3),
+    # +2 at 02:00
+    np.testing.assert_allclose(point, [10.0, 10.0, 10.0])
+    np.testing.assert_allclose(values, [12.0, 10.0, 12.0])
+    # with no recorded forecasts there are no errors to learn from: the point forecast
+    fresh = ForecastFeed(
+        name="persistence",
+        target="load_kw",
+        actuals=actual,
+        calendar=SiteCalendar(tz=TZ),
+        quantile=0.5,
+    )
+    np.testing.assert_allclose(fresh.predict(position, horizon), [10.0, 10.0, 10.0])
+
+
+@pytest.mark.parametrize(("cadence", "every"), [("step", 1), ("hourly", 4)])
+def test_short_cadences_shrink_the_tail_windows_to_the_data_end(tmp_path, cadence, every):
+    # one day at 15 min (96 steps), 2-h look-ahead (8 steps): the decision at step i plans
+    # min(8, 96 - i) steps and applies the steps up to the next decision
+    config, data = _site(
+        tmp_path, days=1, freq="15min", dispatch=f'cadence = "{cadence}"\nlookahead_h = 2\n'
+    )
+    result = run_backtest(config, data=data, progress=False)
+    w = result.windows
+    starts = np.arange(0, 96, every)
+    np.testing.assert_array_equal(w["n_steps"], np.minimum(8, 96 - starts))
+    np.testing.assert_array_equal(w["applied_steps"], np.full(len(starts), every))
+    assert (w["status"] == "optimal").all()
+    f = result.intervals
+    assert len(f) == 96
+    np.testing.assert_allclose(
+        f["load_kw"], f["pv_kw"] + f["discharge_kw"] - f["charge_kw"] + f["grid_kw"], atol=1e-9
+    )
+
+
+def test_gradient_boosting_load_forecasts_drive_the_dispatch_after_its_warm_up(tmp_path):
+    forecast = (
+        'load = "gradient_boosting"\npv = "seasonal_naive"\ncompare_perfect_foresight = false\n'
+    )
+    config, data = _site(tmp_path, start="2024-01-01", days=58, freq="1h", forecast=forecast)
+    result = run_backtest(config, data=data, progress=False)
+    # 56 days of history (the forecaster needs 21 to train and 28 to calibrate), then 2 days
+    assert result.intervals.index[0] == pd.Timestamp("2024-02-26", tz=TZ)
+    assert (result.windows["status"] == "optimal").all() and len(result.windows) == 2
+    f = result.intervals
+    assert np.isfinite(f["load_forecast_kw"]).all() and (f["load_forecast_kw"] >= 0).all()
+    assert not np.allclose(f["load_forecast_kw"], f["load_kw"])  # a forecast, not the actuals

@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from core.errors import InputError
 from sims.finance import FadeResponse, FinanceInputs, project_cash_flows
@@ -146,3 +148,31 @@ def test_no_sign_change_gives_nan_irr():
 def test_bad_inputs_name_the_field(field, value):
     with pytest.raises(InputError, match=f"FinanceInputs.{field}"):
         FinanceInputs(**{field: value})
+
+
+@given(
+    capex=st.floats(min_value=1e3, max_value=1e6),
+    savings=st.floats(min_value=1.0, max_value=3e5),
+    years=st.integers(min_value=2, max_value=25),
+    rate=st.floats(min_value=0.0, max_value=0.2),
+)
+def test_returns_are_consistent_for_any_simple_project(capex, savings, years, rate):
+    inputs = FinanceInputs(analysis_years=years, discount_rate_fraction=rate, capex_fixed_usd=capex)
+    result = project_cash_flows(
+        inputs, power_kw=1.0, energy_kwh=1.0, first_year_savings_usd=savings, cycles_per_year=0
+    )
+    # a level annuity: NPV = -C + S * sum_{y=1..N} (1 + r)^-y
+    annuity = sum((1 + rate) ** -y for y in range(1, years + 1))
+    assert result.npv_usd == pytest.approx(-capex + savings * annuity, rel=1e-9, abs=1e-6)
+    # simple payback of level savings: C / S when it pays back within the period
+    if capex / savings <= years:
+        assert result.simple_payback_years == pytest.approx(capex / savings)
+    else:
+        assert math.isinf(result.simple_payback_years)
+    # the NPV at the IRR is zero, and NPV > 0 exactly when IRR > the discount rate
+    irr = result.irr_fraction
+    if math.isfinite(irr):
+        npv_at_irr = -capex + sum(savings / (1 + irr) ** y for y in range(1, years + 1))
+        assert npv_at_irr == pytest.approx(0.0, abs=1e-6 * capex)
+        if abs(irr - rate) > 1e-6:
+            assert (result.npv_usd > 0) == (irr > rate)

@@ -1,0 +1,61 @@
+"""Backtest timings on the built-in example site (``examples/site.toml``).
+
+Each case runs :func:`sims.backtest.run_backtest` on the example office (15-min steps, a
+decision at every local midnight over 48 h, load forecast a week back, PV a day back, no
+perfect-foresight rerun) and reports the wall time per decision and its split into
+forecasting, optimizing (model builds included), the plant with the month-to-date state, and
+settlement. Short mode: one month (February 2023, two weeks of forecast warm-up before it);
+full mode adds the whole year.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pandas as pd
+
+from sims.backtest import run_backtest
+from sims.config import load_config
+from sims.sitedata import SiteData, load_site_data
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _case(name: str, start: str | None, end: str | None) -> dict:
+    config = load_config(ROOT / "examples" / "site.toml")
+    config = dataclasses.replace(
+        config,
+        forecast=dataclasses.replace(config.forecast, compare_perfect_foresight=False),
+    )
+    data = load_site_data(config)
+    if start is not None and end is not None:
+        tz = data.index.tz
+        keep = (data.index >= pd.Timestamp(start, tz=tz)) & (data.index < pd.Timestamp(end, tz=tz))
+        assert data.pv_kw is not None
+        data = SiteData(load_kw=data.load_kw[keep], pv_kw=data.pv_kw[keep], tariff=data.tariff)
+    result = run_backtest(config, data=data, progress=False)
+    s = result.summary
+    t = s.timings
+    n = s.n_windows
+    return {
+        "suite": "backtest",
+        "case": name,
+        "n_intervals": len(result.intervals),
+        "n_windows": n,
+        "total_s": t.total_s,
+        "per_decision_s": t.total_s / n,
+        "forecast_per_decision_s": t.forecast_s / n,
+        "optimize_per_decision_s": t.optimize_s / n,
+        "plant_per_decision_s": t.plant_s / n,
+        "settle_s": t.settle_s,
+        "savings_ratio": s.bill_savings_fraction,
+    }
+
+
+def run(short: bool) -> list[dict]:
+    """Time the example's backtest: one month (short) or also the whole year."""
+    rows = [_case("example office, Feb 2023, 15 min, daily 48 h", "2023-01-18", "2023-03-01")]
+    if not short:
+        rows.append(_case("example office, 2023, 15 min, daily 48 h", None, None))
+    return rows

@@ -1,0 +1,143 @@
+"""``valuestack forecast-eval LOAD.csv``: rolling-origin evaluation of load forecasters.
+
+Issues a forecast every ``--every-h`` hours (default: daily at local midnight) from ``--start``
+to ``--end`` for the next ``--horizon-h`` hours, with the baselines (persistence, seasonal naive
+24 h and 168 h, similar days) and the gradient-boosting forecaster, and prints one row of
+scores per forecaster: MAE, RMSE, CV(RMSE), MAPE (all points), daily peak error and
+peak-hour hits within +-1 h, P10-P90 coverage and skill against seasonal naive (24 h).
+
+The CSV needs a timestamp column (interval starts; naive times are local to ``--tz``) and a
+kW column; empty cells are missing readings, and ``--zero-is-missing`` marks zeros missing too.
+A ``--temperature-column`` [degC] is used by the ML forecaster only as known at each issue
+(lagged observations), never the target day's actual temperature.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+__all__ = ["add_parser", "run"]
+
+FORECASTERS = ("persistence", "naive_24h", "naive_168h", "similar_days", "ml")
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register the ``forecast-eval`` subcommand."""
+    parser = subparsers.add_parser(
+        "forecast-eval",
+        help="rolling-origin evaluation of load forecasters on a CSV",
+        description=__doc__.split("\n\n", 1)[1],
+    )
+    parser.add_argument("load", type=Path, help="CSV with a timestamp and a kW column")
+    parser.add_argument("--column", default="load_kw", help="kW column (default: load_kw)")
+    parser.add_argument("--timestamp-column", default="timestamp", help="default: timestamp")
+    parser.add_argument("--temperature-column", default=None, help="observed air temp [degC]")
+    parser.add_argument("--tz", required=True, help="site time zone, e.g. Europe/London")
+    parser.add_argument("--country", default=None, help="holidays country code, e.g. GB")
+    parser.add_argument("--subdiv", default=None, help="holidays subdivision, e.g. ENG")
+    parser.add_argument("--start", default=None, help="first issue (local date); default: day 36")
+    parser.add_argument("--end", default=None, help="last issue (local date); default: last")
+    parser.add_argument("--horizon-h", type=float, default=24.0, help="hours ahead (default 24)")
+    parser.add_argument("--every-h", type=float, default=24.0, help="hours between issues")
+    parser.add_argument("--zero-is-missing", action="store_true", help="treat 0 as missing")
+    parser.add_argument("--forecasters", nargs="*", default=list(FORECASTERS), choices=FORECASTERS)
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the evaluation and print the table; return the exit code."""
+    import pandas as pd
+
+    from core.errors import InputError
+    from forecasting import (
+        GradientBoostingLoadForecaster,
+        PersistenceForecaster,
+        SeasonalNaiveForecaster,
+        SimilarDaysForecaster,
+        SiteCalendar,
+        rolling_origin,
+        score_table,
+    )
+    from forecasting.datasets import read_load_csv
+
+    calendar = SiteCalendar(tz=args.tz, country=args.country, subdiv=args.subdiv)
+    data, missing = read_load_csv(
+        args.load,
+        column=args.column,
+        tz=args.tz,
+        timestamp_column=args.timestamp_column,
+        temperature_column=args.temperature_column,
+        zero_is_missing=args.zero_is_missing,
+    )
+    local = data.index.tz_convert(args.tz)
+    first_day = local[0].normalize()
+    start = (
+        pd.Timestamp(args.start, tz=args.tz) if args.start else first_day + pd.DateOffset(days=36)
+    )
+    horizon = pd.Timedelta(hours=args.horizon_h)
+    step = data.index[1] - data.index[0]
+    if args.end:
+        end = pd.Timestamp(args.end, tz=args.tz)
+    else:
+        end = (local[-1] + step - horizon).normalize()
+    if end < start:
+        raise InputError("--end", str(end), f"a date on or after the first issue {start}")
+    weather = "lagged" if args.temperature_column else "none"
+    makers = {
+        "persistence": lambda: PersistenceForecaster(),
+        "naive_24h": lambda: SeasonalNaiveForecaster(period_h=24),
+        "naive_168h": lambda: SeasonalNaiveForecaster(period_h=168),
+        "similar_days": lambda: SimilarDaysForecaster(calendar=calendar),
+        "ml": lambda: GradientBoostingLoadForecaster(
+            calendar=calendar, weather=weather, horizon_h=args.horizon_h
+        ),
+    }
+    names = list(dict.fromkeys(["naive_24h", *args.forecasters]))
+    runs = [
+        rolling_origin(
+            makers[name],
+            data,
+            first_issue=start,
+            last_issue=end,
+            horizon_h=args.horizon_h,
+            issue_every_h=args.every_h,
+            name=name,
+        )
+        for name in names
+    ]
+    table = score_table(runs, tz=args.tz, reference="naive_24h")
+    table = table.loc[[n for n in names if n in args.forecasters]]
+    if args.json:
+        payload = {
+            "missing_readings": missing,
+            "first_issue": str(start),
+            "last_issue": str(end),
+            "scores": table.to_dict(orient="index"),
+        }
+        print(json.dumps(payload, indent=2))
+        return 0
+    columns = [
+        c
+        for c in (
+            "mae_kw",
+            "rmse_kw",
+            "cv_rmse",
+            "mape",
+            "peak_error",
+            "peak_within_1h",
+            "coverage_p10_p90",
+            "skill_cv_rmse",
+            "n_points",
+        )
+        if c in table.columns
+    ]
+    print(
+        f"issues {start} .. {end} every {args.every_h:g} h, horizon {args.horizon_h:g} h; "
+        f"{missing} readings missing (left out)"
+    )
+    sys.stdout.write(table[columns].to_string(float_format=lambda v: f"{v:.4f}") + "\n")
+    return 0

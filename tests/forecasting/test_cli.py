@@ -1,0 +1,62 @@
+"""``valuestack forecast-eval`` on a CSV made here."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sims.cli import main
+from tests.forecasting.synthetic import synthetic_site
+
+
+def test_forecast_eval_prints_scores_that_match_a_direct_computation(tmp_path, capsys):
+    data = synthetic_site(days=50, seed=7)
+    data.iloc[30 * 24 + 5, 0] = 0.0  # one zero reading, to be treated as missing
+    csv = tmp_path / "site.csv"
+    pd.DataFrame(
+        {"timestamp": data.index.strftime("%Y-%m-%dT%H:%M:%S%z"), "load_kw": data["load_kw"]}
+    ).to_csv(csv, index=False)
+    code = main(
+        [
+            "forecast-eval",
+            str(csv),
+            "--tz",
+            "Europe/London",
+            "--zero-is-missing",
+            "--start",
+            "2021-06-10",
+            "--end",
+            "2021-06-19",
+            "--forecasters",
+            "naive_24h",
+            "similar_days",
+            "--json",
+        ]
+    )
+    assert code == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["missing_readings"] == 1
+    # independent: yesterday's value at each hour of the ten local days 10-19 June 2021
+    local = data.index.tz_convert("Europe/London")
+    target = (local >= pd.Timestamp("2021-06-10", tz="Europe/London")) & (
+        local < pd.Timestamp("2021-06-20", tz="Europe/London")
+    )
+    actual = data["load_kw"].to_numpy(copy=True)
+    actual[30 * 24 + 5] = np.nan
+    positions = np.flatnonzero(target)
+    err = actual[positions - 24] - actual[positions]
+    ok = np.isfinite(err)
+    assert payload["scores"]["naive_24h"]["mae_kw"] == pytest.approx(np.mean(np.abs(err[ok])))
+    assert set(payload["scores"]) == {"naive_24h", "similar_days"}
+
+
+def test_forecast_eval_reports_bad_input(tmp_path, capsys):
+    csv = tmp_path / "bad.csv"
+    csv.write_text(
+        "timestamp,load_kw\n2021-01-01 00:00,1\n2021-01-01 01:00,2\n2021-01-01 03:00,2\n"
+    )
+    assert main(["forecast-eval", str(csv), "--tz", "UTC"]) == 2
+    assert "fixed step" in capsys.readouterr().err
