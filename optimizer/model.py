@@ -287,6 +287,11 @@ class DispatchModel:
             },
             index=window.index,
         )
+        for s in self._streams:
+            for column, column_values in s.schedule_columns(self._blocks[s.name]).items():
+                if column in schedule.columns:
+                    raise ValuestackError(f"internal: two schedule columns named {column!r}")
+                schedule[column] = np.asarray(column_values, dtype=float)
         value_by_stream = {
             s.name: float(pyo.value(self._terms[s.name]))
             for s in self._streams

@@ -84,7 +84,8 @@ class DispatchResult:
     schedule : pandas.DataFrame
         On the horizon's index, columns ``charge_kw``, ``discharge_kw`` (battery terminals,
         both >= 0), ``soc_kwh`` (stored energy at the END of each step), ``grid_import_kw``
-        and ``grid_export_kw`` (meter, both >= 0).
+        and ``grid_export_kw`` (meter, both >= 0); then any columns the streams add, e.g.
+        ``<product>_award_kw`` per capacity product (see ``Stream.schedule_columns``).
     value_by_stream_usd : dict of str to float
         Objective term of each stream [$]: cost positive, revenue negative.
     objective_usd : float

@@ -31,11 +31,12 @@ for the last day). The terminal condition of every window is
 :class:`optimizer.state.TerminalSoc`'s default: end at least at the window's starting state of
 charge, so no window empties the battery for free at its horizon.
 
-Market streams (wholesale energy, capacity products) are not simulated yet; their place is
-ready: ``_default_factory`` is where ``streams=`` go to ``DispatchModel``, each solve would pass the
-window's prices as ``stream_inputs`` (day-ahead prices as known the day before), and
-:func:`sims.settlement.settle` takes ``market_revenue_by_stream_usd`` priced on the plant's
-actual output at actual prices, which it reports per stream and adds to the savings.
+Market streams (``config.markets``, see :mod:`sims.markets`): the model gets the wholesale and
+capacity streams, every window is solved on that window's prices from the prices file (perfect
+price foresight), the awards planned for the applied steps are recorded as
+``<product>_award_kw``, and :func:`sims.markets.settle_markets` pays them at the file's prices
+on the plant's actual behaviour (the wholesale stream on the actual net output; an award only
+for the part the plant could honour); the revenue per stream is added to the bill savings.
 
 Settlement prices the simulated period (after the warm-up) without and with the battery with the
 same bill engine (:mod:`sims.settlement`). Finance annualizes the period's savings and cycles
@@ -58,11 +59,19 @@ import pandas as pd
 from core.errors import InputError, SolverError
 from forecasting.calendar import SiteCalendar
 from markets.bill import month_to_date
+from markets.prices import MarketPrices
 from markets.tariff import Tariff
 from optimizer.state import MonthToDate, TerminalSoc
 from sims.config import BacktestConfig, Cadence, Fallback, ForecastConfig
 from sims.finance import project_cash_flows
 from sims.forecasts import ForecastFeed, warmup_days
+from sims.markets import (
+    award_column,
+    load_market_prices,
+    market_notes,
+    market_streams,
+    settle_markets,
+)
 from sims.plant import Plant
 from sims.results import BacktestResult, BacktestSummary, Timings
 from sims.settlement import baseline_grid_kw, settle
@@ -126,8 +135,10 @@ def _default_factory(config: BacktestConfig, data: SiteData, freq: str) -> Model
             freq=freq,
             relax_binaries=config.dispatch.relax_binaries,
             mip_rel_gap=config.dispatch.mip_rel_gap,
+            streams=streams,
         )
 
+    streams = [] if config.markets is None else market_streams(config.markets)
     return build
 
 
@@ -247,6 +258,7 @@ def _simulate(
     first: int,
     factory: ModelFactory,
     progress: bool,
+    prices: MarketPrices | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, _Loop, list[str]]:
     step = data.index[1] - data.index[0]
     index = pd.DatetimeIndex(data.index, freq=step)  # a one-step tail window keeps its step
@@ -269,7 +281,11 @@ def _simulate(
     pv_feed = None
     if data.pv_kw is not None:
         pv_feed = ForecastFeed(
-            name=forecast.pv, target="pv_kw", actuals=data.pv_kw, calendar=calendar
+            name=forecast.pv,
+            target="pv_kw",
+            actuals=data.pv_kw,
+            calendar=calendar,
+            pv_system=config.pv_system,
         )
     load = data.load_kw.to_numpy(dtype=float)
     pv = np.zeros(n) if data.pv_kw is None else data.pv_kw.to_numpy(dtype=float)
@@ -291,6 +307,9 @@ def _simulate(
     charge_plan_all = np.full(n, np.nan)
     discharge_plan_all = np.full(n, np.nan)
     window_all = np.zeros(n, dtype=np.int64)
+    products = () if config.markets is None else config.markets.products
+    awards_all = {p.name: np.zeros(n) for p in products}  # no award in a fallback window
+    extra: dict[str, Any] = {}
     bar = None
     if progress:
         from tqdm import tqdm
@@ -331,6 +350,11 @@ def _simulate(
                 model = models.get(end - i)
                 if model is None:
                     model = models[end - i] = factory(end - i)
+                if prices is not None and config.markets is not None:
+                    window_prices = prices.on(horizon)
+                    extra["stream_inputs"] = dict.fromkeys(
+                        config.markets.stream_names, window_prices
+                    )
                 soc_fraction = min(
                     max(state.soc_kwh / battery.energy_kwh, battery.soc_min_fraction),
                     battery.soc_max_fraction,
@@ -341,8 +365,11 @@ def _simulate(
                     initial_soc_fraction=soc_fraction,
                     terminal=TerminalSoc(),
                     month_to_date=mtd,
+                    **extra,
                 )
                 schedule = result.schedule
+                for name, awards in awards_all.items():
+                    awards[i:j] = schedule[award_column(name)].to_numpy(dtype=float)[: j - i]
                 # solver round-off can leave -1e-12 kW: setpoints are the schedule's powers
                 # floored at zero
                 charge_sp = np.maximum(schedule["charge_kw"].to_numpy(dtype=float)[: j - i], 0)
@@ -410,6 +437,8 @@ def _simulate(
     intervals["charge_plan_kw"] = charge_plan_all[first:]
     intervals["discharge_plan_kw"] = discharge_plan_all[first:]
     intervals["window"] = window_all[first:]
+    for name, awards in awards_all.items():
+        intervals[award_column(name)] = awards[first:]
     windows = pd.DataFrame(state.windows)
     notes = []
     for feed in (load_feed, pv_feed):
@@ -469,6 +498,11 @@ def run_backtest(
         raise InputError(
             "forecast.warmup_days", warm, f"fewer days than the data ({data.index[0]} on)"
         )
+    prices = None
+    if config.markets is not None:
+        prices = load_market_prices(
+            config.markets, tz=config.site.timezone, index=data.index[first:]
+        )
     factory = model_factory or _default_factory(config, data, freq)
     show = sys.stderr.isatty() if progress is None else progress
 
@@ -484,9 +518,22 @@ def run_backtest(
             perfect_config, data=data, model_factory=model_factory, progress=show
         )
 
-    intervals, windows, loop, notes = _simulate(config, data, forecast, first, factory, show)
+    intervals, windows, loop, notes = _simulate(
+        config, data, forecast, first, factory, show, prices
+    )
     settle_started = time.perf_counter()
-    settlement = settle(intervals=intervals, tariff=data.tariff, battery=config.battery)
+    revenue: dict[str, float] = {}
+    if config.markets is not None and prices is not None:
+        revenue, columns = settle_markets(
+            intervals=intervals, prices=prices, markets=config.markets, battery=config.battery
+        )
+        intervals = pd.concat([intervals, columns], axis=1)
+    settlement = settle(
+        intervals=intervals,
+        tariff=data.tariff,
+        battery=config.battery,
+        market_revenue_by_stream_usd=revenue,
+    )
     monthly = settlement.monthly
     dt_h = step / pd.Timedelta(hours=1)
     hours = len(intervals) * dt_h
@@ -519,7 +566,7 @@ def run_backtest(
         notes.append(f"{n_fallback} windows fell back to '{config.dispatch.fallback.value}'")
     if data.tariff.unsupported:
         notes.append("tariff fields not priced: " + ", ".join(data.tariff.unsupported))
-    notes.append("no market streams: wholesale and ancillary revenue not simulated")
+    notes += market_notes(config.markets, intervals, dt_h)
     if perfect is not None:
         bound = perfect.summary.total_savings_usd
         capture = total_savings / bound if bound > 0 else math.nan

@@ -12,6 +12,8 @@ from the TOML file's own folder::
     [dispatch]    step, cadence ("step" | "hourly" | "daily" | "monthly"), lookahead_h, mip_rel_gap,
                   relax_binaries, fallback ("hold" | "peak_guard"), demand_guard
     [finance]     every field of sims.finance.FinanceInputs (optional table)
+    [markets]     wholesale and ancillary market streams (optional; see sims.markets)
+    [pv_system]   the PV array for forecast.pv = "pvlib" (optional; see sims.pv_config)
 
 Unknown tables or keys, wrong types and out-of-range values raise
 :class:`core.errors.InputError` naming the TOML key (e.g. ``battery.power_kw``) before any
@@ -34,8 +36,11 @@ import pandas as pd
 
 from core.errors import InputError
 from core.validation import require_fraction, require_positive
+from forecasting.pv import PVSystemSpec
 from optimizer.battery import Battery
 from sims.finance import FadeResponse, FinanceInputs
+from sims.markets import MarketsConfig, markets_from_table
+from sims.pv_config import pv_system_from_table
 
 __all__ = [
     "LOAD_FORECASTERS",
@@ -68,6 +73,7 @@ PV_FORECASTERS: tuple[str, ...] = (
     "persistence",
     "seasonal_naive",
     "seasonal_naive_week",
+    "pvlib",
 )
 """PV forecaster names a configuration may choose (see :mod:`sims.forecasts`)."""
 
@@ -194,7 +200,8 @@ class ForecastConfig:
     load : str, default "perfect"
         Load forecaster, one of :data:`LOAD_FORECASTERS`.
     pv : str, default "perfect"
-        PV forecaster, one of :data:`PV_FORECASTERS`.
+        PV forecaster, one of :data:`PV_FORECASTERS` (``"pvlib"`` needs
+        ``BacktestConfig.pv_system``).
     compare_perfect_foresight : bool, default True
         Also run the same year with perfect foresight, to report the capture ratio (skipped
         when both forecasters already are ``"perfect"``).
@@ -339,6 +346,10 @@ class BacktestConfig:
         Rolling-horizon settings.
     finance : FinanceInputs
         Economic assumptions.
+    markets : MarketsConfig or None, default None
+        Wholesale and ancillary market streams; None for retail bill savings only.
+    pv_system : forecasting.pv.PVSystemSpec or None, default None
+        The site's PV array (``[pv_system]``), required by ``forecast.pv = "pvlib"``.
     source : pathlib.Path or None, default None
         The TOML file this came from.
     """
@@ -350,6 +361,8 @@ class BacktestConfig:
     forecast: ForecastConfig = field(default_factory=ForecastConfig)
     dispatch: DispatchConfig = field(default_factory=DispatchConfig)
     finance: FinanceInputs = field(default_factory=FinanceInputs)
+    markets: MarketsConfig | None = None
+    pv_system: PVSystemSpec | None = None
     source: Path | None = None
 
     def __post_init__(self) -> None:
@@ -361,11 +374,20 @@ class BacktestConfig:
                 self.initial_soc_fraction,
                 f"a fraction within [{b.soc_min_fraction}, {b.soc_max_fraction}]",
             )
+        if self.markets is not None and not isinstance(self.markets, MarketsConfig):
+            raise InputError("markets", type(self.markets).__name__, "a MarketsConfig or None")
+        if self.pv_system is not None and not isinstance(self.pv_system, PVSystemSpec):
+            raise InputError("pv_system", type(self.pv_system).__name__, "a PVSystemSpec or None")
+        if self.forecast.pv == "pvlib":
+            if self.pv_system is None:
+                raise InputError("pv_system", None, 'a [pv_system] table (forecast.pv = "pvlib")')
+            if self.site.pv_csv is None:
+                raise InputError("site.pv_csv", None, 'a PV CSV (forecast.pv = "pvlib")')
 
 
 # -- TOML edge ------------------------------------------------------------------------------
 
-_TABLES = ("site", "tariff", "battery", "forecast", "dispatch", "finance")
+_TABLES = ("site", "tariff", "battery", "forecast", "dispatch", "finance", "markets", "pv_system")
 
 
 def _check_keys(table: dict[str, Any], allowed: set[str], prefix: str) -> None:
@@ -565,6 +587,8 @@ def config_from_dict(
         ),
     )
     finance = _dataclass_from_table(FinanceInputs, raw.get("finance", {}), "finance")
+    markets = markets_from_table(raw["markets"], base_dir=base_dir) if "markets" in raw else None
+    pv_system = pv_system_from_table(raw["pv_system"]) if "pv_system" in raw else None
     return BacktestConfig(
         site=site,
         tariff=tariff,
@@ -573,6 +597,8 @@ def config_from_dict(
         forecast=forecast,
         dispatch=dispatch,
         finance=finance,
+        markets=markets,
+        pv_system=pv_system,
         source=source,
     )
 

@@ -26,6 +26,7 @@ from forecasting.baselines import (
 )
 from forecasting.calendar import SiteCalendar
 from forecasting.perfect import PerfectForesightForecaster
+from forecasting.pv import PVForecaster, PVSystemSpec
 
 __all__ = ["WARMUP_DAYS", "ForecastFeed", "make_forecaster", "warmup_days"]
 
@@ -38,6 +39,7 @@ WARMUP_DAYS: dict[str, int] = {
     "seasonal_naive_week": 14,
     "similar_days": 14,
     "gradient_boosting": 56,
+    "pvlib": 14,
 }
 """Days of history each forecaster needs before the first decision."""
 
@@ -50,7 +52,14 @@ def warmup_days(*names: str) -> int:
     return max(WARMUP_DAYS[n] for n in names)
 
 
-def make_forecaster(name: str, *, target: str, actuals: pd.Series, calendar: SiteCalendar):
+def make_forecaster(
+    name: str,
+    *,
+    target: str,
+    actuals: pd.Series,
+    calendar: SiteCalendar,
+    pv_system: PVSystemSpec | None = None,
+):
     """Build the forecaster called ``name`` for column ``target``.
 
     Parameters
@@ -60,13 +69,17 @@ def make_forecaster(name: str, *, target: str, actuals: pd.Series, calendar: Sit
         ``"seasonal_naive_week"`` (same time a week earlier), ``"similar_days"`` (mean of
         the last 4 days of the same day type) or ``"gradient_boosting"`` (load only:
         gradient-boosted trees on calendar and lagged load, refit weekly, issued at local
-        midnight; no weather).
+        midnight; no weather) or ``"pvlib"`` (PV only: :class:`forecasting.pv.PVForecaster`,
+        pvlib PVWatts on clear-sky irradiance scaled by the last 24 h's clearness and
+        calibrated on the measured PV of the last 14-30 days; needs ``pv_system``).
     target : str
         ``"load_kw"`` or ``"pv_kw"``.
     actuals : pandas.Series
         The actual series (read only by ``"perfect"``).
     calendar : SiteCalendar
         The site's zone and holidays.
+    pv_system : PVSystemSpec or None, default None
+        The site's PV array, for ``"pvlib"``.
     """
     if name == "perfect":
         return PerfectForesightForecaster(actuals=actuals, target=target)
@@ -84,6 +97,12 @@ def make_forecaster(name: str, *, target: str, actuals: pd.Series, calendar: Sit
         return GradientBoostingLoadForecaster(
             calendar=calendar, weather="none", horizon_h=48.0, target=target
         )
+    if name == "pvlib":
+        if target != "pv_kw":
+            raise InputError("forecast", f"pvlib for {target}", "pvlib for pv_kw only")
+        if not isinstance(pv_system, PVSystemSpec):
+            raise InputError("pv_system", pv_system, "a PVSystemSpec for the pvlib forecaster")
+        return PVForecaster(system=pv_system, target=target)
     raise InputError("forecast", name, f"one of {tuple(WARMUP_DAYS)}")
 
 
@@ -107,6 +126,8 @@ class ForecastFeed:
         demand charges. None returns the point forecast.
     error_days : int, default 28
         Trailing days of errors the quantile uses.
+    pv_system : PVSystemSpec or None, default None
+        The site's PV array, for ``name="pvlib"``.
     """
 
     def __init__(
@@ -118,6 +139,7 @@ class ForecastFeed:
         calendar: SiteCalendar,
         quantile: float | None = None,
         error_days: int = 28,
+        pv_system: PVSystemSpec | None = None,
     ) -> None:
         if quantile is not None and not 0 < quantile < 1:
             raise InputError("forecast quantile", quantile, "a fraction in (0, 1)")
@@ -130,7 +152,9 @@ class ForecastFeed:
         self._hour = np.asarray(index.hour)
         self._error_steps = int(pd.Timedelta(days=error_days) / (index[1] - index[0]))
         self._issued = np.full(len(index), np.nan)
-        self._forecaster = make_forecaster(name, target=target, actuals=actuals, calendar=calendar)
+        self._forecaster = make_forecaster(
+            name, target=target, actuals=actuals, calendar=calendar, pv_system=pv_system
+        )
         self._fed_to = 0
         self.clipped_steps = 0
         self.last_point = np.empty(0)

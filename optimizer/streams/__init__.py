@@ -185,6 +185,14 @@ class Stream(abc.ABC):
     def update(self, block: pyo.Block, window: Window) -> None:  # noqa: B027 - optional hook
         """Write ``window``'s data into the block's mutable parameters."""
 
+    def schedule_columns(self, block: pyo.Block) -> dict[str, list[float]]:
+        """Per-step values this stream adds to ``DispatchResult.schedule`` after a solve.
+
+        Keys are column names with their unit (e.g. ``"reg_up_award_kw"``); values hold one
+        number per step. The default adds none.
+        """
+        return {}
+
     def reported(self, window: Window) -> bool:
         """Whether the term is reported in ``value_by_stream_usd`` for this window."""
         return True

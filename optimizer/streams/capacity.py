@@ -36,6 +36,9 @@ by ``-(1 - f) a`` and no down deployment by ``-f a``. Hence:
 
 Per-solve data: ``stream_inputs[product.name]`` is a :class:`MarketPrices` with the product's
 :attr:`~markets.products.Product.required_columns`.
+
+After a solve the award per step is the schedule column ``<product>_award_kw``
+(:func:`award_column`) of ``DispatchResult.schedule``.
 """
 
 from __future__ import annotations
@@ -53,10 +56,15 @@ from optimizer.streams import CoreHandles, Stream, StreamTerms
 from optimizer.streams.wholesale import window_prices
 from optimizer.window import Window
 
-__all__ = ["METER_BLOCK", "CapacityStream", "capacity_streams"]
+__all__ = ["METER_BLOCK", "CapacityStream", "award_column", "capacity_streams"]
 
 METER_BLOCK = "capacity_meter"
 """Name of the model-level block holding the shared deployed-meter rows."""
+
+
+def award_column(product_name: str) -> str:
+    """The schedule column of a product's award: ``<product>_award_kw`` [kW]."""
+    return f"{product_name}_award_kw"
 
 
 class CapacityStream(Stream):
@@ -132,6 +140,11 @@ class CapacityStream(Stream):
             stored_energy_kwh=stored,
             grid_kw=grid,
         )
+
+    def schedule_columns(self, block: pyo.Block) -> dict[str, list[float]]:
+        """The award per step as ``<product>_award_kw`` [kW] (floored at zero)."""
+        values = [max(float(v.value or 0.0), 0.0) for v in block.award_kw.values()]
+        return {award_column(self.name): values}
 
     def check(self, window: Window) -> None:
         """The window's prices hold the product's columns on the window's step."""

@@ -54,18 +54,18 @@ def scores():
 def test_ml_beats_seasonal_naive_where_the_weekday_pattern_breaks_it(scores):
     # The synthetic load jumps by 80 kW on working hours: yesterday's value is wrong every
     # Monday and Saturday (2 days in 7), which a calendar-aware model does not repeat.
-    assert scores.loc["ml", "cv_rmse"] < 0.8 * scores.loc["naive", "cv_rmse"]
+    assert scores.loc["ml", "cv_rmse"] < 0.3 * scores.loc["naive", "cv_rmse"]
     assert scores.loc["ml_recursive", "cv_rmse"] < scores.loc["naive", "cv_rmse"]
 
 
 def test_ml_error_is_near_the_noise_floor(scores):
     # noise is N(0, 4 kW) on a mean load of about 125 kW: an ideal forecast has
-    # RMSE = 4 kW; allow the model 2x that
-    assert scores.loc["ml", "rmse_kw"] < 8.0
+    # RMSE = 4 kW; allow the model 25 % above that
+    assert scores.loc["ml", "rmse_kw"] < 5.0
 
 
 def test_conformal_intervals_cover_about_80_percent(scores):
-    assert 0.7 <= scores.loc["ml", "coverage_p10_p90"] <= 0.92
+    assert 0.72 <= scores.loc["ml", "coverage_p10_p90"] <= 0.90
 
 
 def test_quantiles_are_ordered_and_the_fit_is_reproducible():

@@ -1,0 +1,483 @@
+"""Market streams in the backtest: the ``[markets]`` table, its prices, streams and settlement.
+
+Configuration (``[markets]`` in the backtest TOML; relative paths from the TOML's folder)::
+
+    [markets]
+    prices_csv = "prices.csv"          # one row per interval
+    time_column = "timestamp"          # ISO 8601 with offsets, or wall clock in site.timezone
+    price_unit = "usd_per_mwh"         # or "usd_per_kwh"; one unit for every column
+    time_label = "beginning"           # or "ending" (hour-ending files)
+    iso = "ERCOT"                      # preset of markets.iso_presets (needed for products)
+    products = ["reg_up", "reg_down"]  # names of the preset's products
+    wholesale_energy = true            # arbitrage on the battery's net output
+    wholesale_price_column = "energy_da_usd_per_kwh"
+    max_award_kw = 100.0               # optional cap on every award [kW]
+
+    [markets.columns]                  # CSV column -> MarketPrices column
+    "DA LMP" = "energy_da_usd_per_kwh"
+    REGUP = "reg_up_usd_per_kw_h"
+
+    [markets.assumptions]              # keyword arguments of the ISO preset function
+    regulation_deployed_fraction = 0.0 # (a string "none" gives None)
+
+Semantics in the backtest (:mod:`sims.backtest`):
+
+* Prices: read once in the site's zone, re-expressed on the simulation step by
+  :meth:`MarketPrices.to_step` (an hourly price holds for each of its quarter hours; 15-min
+  prices simulated hourly are averaged); they must cover every simulated interval.
+* Planning: every window is solved on the prices of that window from the prices file
+  (perfect price foresight: acceptable for day-ahead prices published before the operating
+  day, optimistic for real-time prices).
+* Wholesale settlement: ``sum_t p_t (d_t - c_t) dt`` on the plant's ACTUAL charge and
+  discharge (after the demand guard and the plant's limits) at the file's prices.
+* Capacity settlement: an award planned for an executed step is a commitment. It is paid
+  (``award * dt * (capacity + mileage rate)``, plus the expected deployed energy
+  ``f * award * dt * p_deployed * (up - down)`` as in the model) only for the part the plant
+  could honour on its actual behaviour: per direction, the shared headroom row
+  (``d - c + sum(up awards) <= P_d``; ``c - d + sum(down awards) <= P_c``) and the shared
+  energy row at both ends of the step (``eta_d (soc - S_min) >= sum(up award * h)``;
+  ``(S_max - soc) / eta_c >= sum(down award * h)``). Where a direction's awards do not fit,
+  every award in it is honoured in the same proportion (the largest factor that fits); a
+  symmetric product takes the smaller factor of its two directions. The rest is the step's
+  shortfall (``<product>_shortfall_kw``) and earns nothing (no penalty is modelled). A window
+  that fell back to the safe dispatch holds no award.
+* Not simulated: regulation signals (the plant follows the charge/discharge setpoints only,
+  so the deployed energy's effect on the state of charge is planned but not executed) and
+  the site's import/export limits under a deployed award (not re-checked at settlement).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.errors import InputError
+from markets.iso_presets import preset
+from markets.prices import (
+    ENERGY_DA,
+    MarketPrices,
+    PriceColumn,
+    PriceKind,
+    PriceUnit,
+    TimeLabel,
+    price_kind,
+    read_prices_csv,
+)
+from markets.products import Product
+from optimizer.battery import Battery
+from optimizer.streams.capacity import award_column
+
+__all__ = [
+    "MarketsConfig",
+    "award_column",
+    "load_market_prices",
+    "market_notes",
+    "market_streams",
+    "markets_from_table",
+    "settle_markets",
+]
+
+logger = logging.getLogger(__name__)
+
+_KEYS = {
+    "prices_csv",
+    "time_column",
+    "price_unit",
+    "time_label",
+    "columns",
+    "iso",
+    "products",
+    "wholesale_energy",
+    "wholesale_price_column",
+    "max_award_kw",
+    "assumptions",
+}
+
+_TOLERANCE_KW = 1e-6
+
+
+@dataclass(frozen=True, kw_only=True)
+class MarketsConfig:
+    """Wholesale and ancillary market participation of a backtest.
+
+    Parameters
+    ----------
+    prices_csv : pathlib.Path
+        CSV of prices, one row per interval.
+    columns : tuple of PriceColumn
+        Which CSV columns become which :class:`~markets.prices.MarketPrices` columns.
+    time_column : str, default "timestamp"
+        The timestamp column of the CSV.
+    time_label : TimeLabel, default TimeLabel.BEGINNING
+        Which end of its interval a CSV timestamp labels.
+    iso : str or None, default None
+        ISO preset the products come from.
+    products : tuple of Product, default ()
+        Capacity products to offer (from the preset).
+    wholesale_energy : bool, default False
+        Arbitrage the battery's net output at ``wholesale_price_column``.
+    wholesale_price_column : str, default "energy_da_usd_per_kwh"
+        Energy price column of the wholesale stream.
+    max_award_kw : float or None, default None
+        Cap on every capacity award [kW]; None leaves only the battery's rows.
+    """
+
+    prices_csv: Path
+    columns: tuple[PriceColumn, ...]
+    time_column: str = "timestamp"
+    time_label: TimeLabel = TimeLabel.BEGINNING
+    iso: str | None = None
+    products: tuple[Product, ...] = ()
+    wholesale_energy: bool = False
+    wholesale_price_column: str = ENERGY_DA
+    max_award_kw: float | None = None
+
+    def __post_init__(self) -> None:
+        if not Path(self.prices_csv).is_file():
+            raise InputError("markets.prices_csv", str(self.prices_csv), "an existing CSV file")
+        if not self.columns or not all(isinstance(c, PriceColumn) for c in self.columns):
+            raise InputError("markets.columns", self.columns, "at least one PriceColumn")
+        if not isinstance(self.time_column, str) or not self.time_column:
+            raise InputError("markets.time_column", self.time_column, "a column name")
+        if not isinstance(self.time_label, TimeLabel):
+            raise InputError(
+                "markets.time_label", self.time_label, f"one of {[t.value for t in TimeLabel]}"
+            )
+        if not isinstance(self.wholesale_energy, bool):
+            raise InputError("markets.wholesale_energy", self.wholesale_energy, "true or false")
+        if not self.wholesale_energy and not self.products:
+            raise InputError(
+                "markets.products", list(self.products), "products, or wholesale_energy = true"
+            )
+        if self.products and self.iso is None:
+            raise InputError("markets.iso", None, "the ISO preset the products come from")
+        names = [p.name for p in self.products]
+        for k, product in enumerate(self.products):
+            if not isinstance(product, Product):
+                raise InputError(f"markets.products[{k}]", product, "a Product")
+            if names.index(product.name) != k:
+                raise InputError(f"markets.products[{k}]", product.name, "a name used only once")
+        if self.max_award_kw is not None and (
+            not math.isfinite(self.max_award_kw) or self.max_award_kw <= 0
+        ):
+            raise InputError("markets.max_award_kw", self.max_award_kw, "a number > 0")
+        have = {c.name for c in self.columns}
+        if self.wholesale_energy:
+            try:
+                kind = price_kind(self.wholesale_price_column)
+            except InputError:
+                kind = None
+            if kind is not PriceKind.ENERGY:
+                raise InputError(
+                    "markets.wholesale_price_column",
+                    self.wholesale_price_column,
+                    "an energy price column ending in '_usd_per_kwh'",
+                )
+            if self.wholesale_price_column not in have:
+                raise InputError(
+                    "markets.wholesale_price_column",
+                    self.wholesale_price_column,
+                    f"a column mapped in [markets.columns] (mapped: {sorted(have)})",
+                )
+        for k, product in enumerate(self.products):
+            missing = [c for c in product.required_columns if c not in have]
+            if missing:
+                raise InputError(
+                    "markets.columns",
+                    sorted(have),
+                    f"a mapping to {missing} (read by markets.products[{k}] {product.name!r})",
+                )
+
+    @property
+    def stream_names(self) -> tuple[str, ...]:
+        """Names of the market streams, in reporting order (wholesale first)."""
+        wholesale = ("wholesale_energy",) if self.wholesale_energy else ()
+        return wholesale + tuple(p.name for p in self.products)
+
+
+def _text(value: Any, key: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise InputError(key, value, "a non-empty string")
+    return value
+
+
+def _choice(cls: type, value: Any, key: str) -> Any:
+    try:
+        return cls(value)
+    except ValueError as exc:
+        raise InputError(key, value, f"one of {[m.value for m in cls]}") from exc
+
+
+def markets_from_table(raw: Any, *, base_dir: Path) -> MarketsConfig:
+    """Build a :class:`MarketsConfig` from the parsed ``[markets]`` table (the I/O edge).
+
+    Raises
+    ------
+    InputError
+        Naming the TOML key (e.g. ``markets.products[1]``) of the first bad value.
+    """
+    if not isinstance(raw, dict):
+        raise InputError("markets", raw, "a [markets] table")
+    for key in raw:
+        if key not in _KEYS:
+            raise InputError(f"markets.{key}", raw[key], f"one of the keys {sorted(_KEYS)}")
+    for key in ("prices_csv", "columns"):
+        if key not in raw:
+            raise InputError(f"markets.{key}", None, "a value")
+    path = Path(_text(raw["prices_csv"], "markets.prices_csv"))
+    path = path if path.is_absolute() else base_dir / path
+    unit = _choice(PriceUnit, raw.get("price_unit", "usd_per_mwh"), "markets.price_unit")
+    table = raw["columns"]
+    if not isinstance(table, dict) or not table:
+        raise InputError("markets.columns", table, "a table of CSV column = price column name")
+    columns = []
+    for source, name in table.items():
+        key = f"markets.columns.{source}"
+        try:
+            columns.append(PriceColumn(source=source, name=_text(name, key), unit=unit))
+        except InputError as exc:
+            raise InputError(key, name, exc.expected) from exc
+    targets = [c.name for c in columns]
+    for source, name in table.items():
+        if targets.count(name) > 1:
+            raise InputError(f"markets.columns.{source}", name, "a name mapped only once")
+    assumptions_raw = raw.get("assumptions", {})
+    if not isinstance(assumptions_raw, dict):
+        raise InputError("markets.assumptions", assumptions_raw, "a table")
+    assumptions = {
+        k: None if isinstance(v, str) and v.lower() == "none" else v
+        for k, v in assumptions_raw.items()
+    }
+    iso = raw.get("iso")
+    products: tuple[Product, ...] = ()
+    names = raw.get("products", [])
+    if not isinstance(names, list):
+        raise InputError("markets.products", names, "a list of product names")
+    if iso is not None or assumptions:
+        iso_text = _text(iso, "markets.iso")
+        try:
+            iso_preset = preset(iso_text)
+        except InputError as exc:
+            raise InputError("markets.iso", iso, exc.expected) from exc
+        for key, value in assumptions.items():
+            try:
+                iso_preset = preset(iso_text, **{key: value})
+            except TypeError as exc:
+                raise InputError(
+                    f"markets.assumptions.{key}", value, f"an argument of the {iso_text} preset"
+                ) from exc
+            except InputError as exc:
+                raise InputError(f"markets.assumptions.{key}", value, exc.expected) from exc
+        iso_preset = preset(iso_text, **assumptions)
+        found = []
+        for k, name in enumerate(names):
+            if not isinstance(name, str) or name not in iso_preset.names:
+                raise InputError(
+                    f"markets.products[{k}]", name, f"one of {list(iso_preset.names)} ({iso})"
+                )
+            found.append(iso_preset.product(name))
+        products = tuple(found)
+    elif names:
+        raise InputError("markets.iso", None, "the ISO preset the products come from")
+    wholesale = raw.get("wholesale_energy", False)
+    if not isinstance(wholesale, bool):
+        raise InputError("markets.wholesale_energy", wholesale, "true or false")
+    max_award = raw.get("max_award_kw")
+    if max_award is not None and (
+        isinstance(max_award, bool) or not isinstance(max_award, (int, float))
+    ):
+        raise InputError("markets.max_award_kw", max_award, "a number > 0")
+    return MarketsConfig(
+        prices_csv=path,
+        columns=tuple(columns),
+        time_column=_text(raw.get("time_column", "timestamp"), "markets.time_column"),
+        time_label=_choice(TimeLabel, raw.get("time_label", "beginning"), "markets.time_label"),
+        iso=None if iso is None else str(iso),
+        products=products,
+        wholesale_energy=wholesale,
+        wholesale_price_column=_text(
+            raw.get("wholesale_price_column", ENERGY_DA), "markets.wholesale_price_column"
+        ),
+        max_award_kw=None if max_award is None else float(max_award),
+    )
+
+
+def load_market_prices(markets: MarketsConfig, *, tz: str, index: pd.DatetimeIndex) -> MarketPrices:
+    """Read the prices, re-express them on ``index``'s step and cut them to ``index``.
+
+    Raises
+    ------
+    InputError
+        Naming ``markets.prices_csv`` if the prices do not cover every label of ``index``.
+    """
+    try:
+        prices = read_prices_csv(
+            markets.prices_csv,
+            time_column=markets.time_column,
+            tz=tz,
+            columns=markets.columns,
+            time_label=markets.time_label,
+        )
+    except InputError as exc:
+        raise InputError("markets.prices_csv", exc.value, f"{exc.expected} ({exc.field})") from exc
+    step = index[1] - index[0]
+    freq = "15min" if step == pd.Timedelta(minutes=15) else "1h"
+    if pd.Timedelta(hours=prices.dt_h) != step:
+        logger.info("market prices re-expressed from %g h to %s steps", prices.dt_h, freq)
+        prices = prices.to_step(freq)
+    missing = index.difference(prices.index)
+    if len(missing):
+        raise InputError(
+            "markets.prices_csv",
+            f"{markets.prices_csv} ({prices.index[0]} to {prices.index[-1]})",
+            f"prices for every simulated interval (first missing {missing[0]})",
+        )
+    return prices.on(pd.DatetimeIndex(index, freq=step))
+
+
+def market_streams(markets: MarketsConfig) -> list[Any]:
+    """The optimizer streams of ``markets`` (wholesale first, then one per product)."""
+    from optimizer.streams.capacity import capacity_streams
+    from optimizer.streams.wholesale import WholesaleEnergyStream
+
+    streams: list[Any] = []
+    if markets.wholesale_energy:
+        streams.append(WholesaleEnergyStream(price_column=markets.wholesale_price_column))
+    streams += capacity_streams(markets.products, max_award_kw=markets.max_award_kw)
+    return streams
+
+
+def _fit_factor(needed: np.ndarray, available: np.ndarray) -> np.ndarray:
+    """Largest fraction in [0, 1] of ``needed`` that fits in ``available`` (1 where it fits)."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        factor = np.where(
+            needed <= np.maximum(available, 0.0) + _TOLERANCE_KW,
+            1.0,
+            np.maximum(available, 0.0) / needed,
+        )
+    return np.clip(factor, 0.0, 1.0)
+
+
+def market_notes(markets: MarketsConfig | None, intervals: pd.DataFrame, dt_h: float) -> list[str]:
+    """What a backtest summary must say about its market streams (or their absence)."""
+    if markets is None:
+        return ["no market streams: wholesale and ancillary revenue not simulated"]
+    notes = [
+        f"market streams {', '.join(markets.stream_names)}: each window planned with perfect "
+        f"foresight of its prices ({markets.prices_csv.name}); revenue settled at the same "
+        "prices on the plant's actual output"
+    ]
+    if markets.wholesale_energy:
+        notes.append(
+            "wholesale energy is settled on the battery's own net output, separately from "
+            "(and not netted against) the retail bill"
+        )
+    if markets.products:
+        short = {
+            p.name: float(intervals[f"{p.name}_shortfall_kw"].sum() * dt_h)
+            for p in markets.products
+        }
+        notes.append(
+            "capacity awards are paid only for the part the plant could honour on its actual "
+            "power and state of charge; unpaid shortfall [kWh of award-hours]: "
+            + ", ".join(f"{k}={v:.6g}" for k, v in short.items())
+        )
+    return notes
+
+
+def settle_markets(
+    *,
+    intervals: pd.DataFrame,
+    prices: MarketPrices,
+    markets: MarketsConfig,
+    battery: Battery,
+) -> tuple[dict[str, float], pd.DataFrame]:
+    """Market revenue at actual prices on the plant's actual behaviour (module docstring).
+
+    Parameters
+    ----------
+    intervals : pandas.DataFrame
+        The backtest's interval table: ``charge_kw``, ``discharge_kw``, ``soc_start_kwh``,
+        ``soc_end_kwh`` and ``<product>_award_kw`` for every product [kW, kWh].
+    prices : MarketPrices
+        Actual prices on at least the intervals' labels.
+    markets : MarketsConfig
+        The market streams.
+    battery : Battery
+        Ratings, SOC window and efficiencies.
+
+    Returns
+    -------
+    revenue_by_stream_usd : dict of str to float
+        Revenue per market stream [$].
+    columns : pandas.DataFrame
+        On the intervals' index: ``<product>_honoured_kw``, ``<product>_shortfall_kw`` and
+        ``market_<stream>_usd`` (revenue per interval) for every stream.
+    """
+    index = intervals.index
+    dt_h = (index[1] - index[0]) / pd.Timedelta(hours=1)
+    on = prices.on(pd.DatetimeIndex(index, freq=index[1] - index[0]))
+    charge = intervals["charge_kw"].to_numpy(dtype=float)
+    discharge = intervals["discharge_kw"].to_numpy(dtype=float)
+    out: dict[str, np.ndarray] = {}
+    revenue: dict[str, float] = {}
+    if markets.wholesale_energy:
+        price = on.series(markets.wholesale_price_column).to_numpy(dtype=float)
+        per_step = price * (discharge - charge) * dt_h
+        out["market_wholesale_energy_usd"] = per_step
+        revenue["wholesale_energy"] = math.fsum(per_step)
+    if markets.products:
+        soc = [intervals[c].to_numpy(dtype=float) for c in ("soc_start_kwh", "soc_end_kwh")]
+        awards = {
+            p.name: intervals[award_column(p.name)].to_numpy(dtype=float) for p in markets.products
+        }
+        zero = np.zeros(len(index))
+        up_kw = sum((awards[p.name] for p in markets.products if p.direction.covers_up), zero)
+        down_kw = sum((awards[p.name] for p in markets.products if p.direction.covers_down), zero)
+        up_kwh = sum(
+            (awards[p.name] * p.duration_h for p in markets.products if p.direction.covers_up),
+            zero,
+        )
+        down_kwh = sum(
+            (awards[p.name] * p.duration_h for p in markets.products if p.direction.covers_down),
+            zero,
+        )
+        up_room = battery.discharge_rating_kw - (discharge - charge)
+        down_room = battery.charge_rating_kw - (charge - discharge)
+        up_energy = np.minimum(
+            *[battery.discharge_efficiency * (s - battery.soc_min_kwh) for s in soc]
+        )
+        down_energy = np.minimum(
+            *[(battery.soc_max_kwh - s) / battery.charge_efficiency for s in soc]
+        )
+        up_factor = np.minimum(_fit_factor(up_kw, up_room), _fit_factor(up_kwh, up_energy))
+        down_factor = np.minimum(
+            _fit_factor(down_kw, down_room), _fit_factor(down_kwh, down_energy)
+        )
+        for p in markets.products:
+            factor = np.ones(len(index))
+            if p.direction.covers_up:
+                factor = np.minimum(factor, up_factor)
+            if p.direction.covers_down:
+                factor = np.minimum(factor, down_factor)
+            honoured = awards[p.name] * factor
+            rate = p.revenue_rate_usd_per_kw_h(on).to_numpy(dtype=float)
+            settle = p.deployed_energy_fraction * (
+                float(p.direction.covers_up) - float(p.direction.covers_down)
+            )
+            if settle and p.deployed_energy_price_column is not None:
+                rate = rate + settle * on.series(p.deployed_energy_price_column).to_numpy(
+                    dtype=float
+                )
+            per_step = honoured * dt_h * rate
+            out[f"{p.name}_honoured_kw"] = honoured
+            out[f"{p.name}_shortfall_kw"] = awards[p.name] - honoured
+            out[f"market_{p.name}_usd"] = per_step
+            revenue[p.name] = math.fsum(per_step)
+    return revenue, pd.DataFrame(out, index=index)
