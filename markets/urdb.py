@@ -395,22 +395,13 @@ def _energy_charges(rec: Mapping[str, Any]) -> EnergyCharges | None:
         return None
     field = "energyratestructure"
     periods = []
-    for p, tiers in enumerate(_structure(rec, field)):
-        limits = _tier_limits(f"{field}[{p}]", tiers)
+    for rows in _tier_rows(rec, field, unit="kWh"):
         parsed = []
-        for t, tier in enumerate(tiers):
-            name = f"{field}[{p}][{t}]"
-            _check_unit(f"{name}.unit", tier.get("unit"), "kWh")
-            price = _tier_price(name, tier)
-            if price is None:
-                logger.warning("%s has neither rate nor adj: priced at 0 $/kWh", name)
-                price = 0.0
+        for name, tier, limit, price in rows:
             sell = 0.0 if tier.get("sell") is None else _number(f"{name}.sell", tier["sell"])
             if sell < 0:
                 raise InputError(f"{name}.sell", sell, "a sell rate >= 0")
-            parsed.append(
-                EnergyTier(max_kwh=limits[t], rate_usd_per_kwh=price, sell_usd_per_kwh=sell)
-            )
+            parsed.append(EnergyTier(max_kwh=limit, rate_usd_per_kwh=price, sell_usd_per_kwh=sell))
         periods.append(tuple(parsed))
     n = len(periods)
     return EnergyCharges(
@@ -420,21 +411,35 @@ def _energy_charges(rec: Mapping[str, Any]) -> EnergyCharges | None:
     )
 
 
-def _demand_periods(rec: Mapping[str, Any], field: str) -> tuple[tuple[DemandTier, ...], ...]:
+def _tier_rows(
+    rec: Mapping[str, Any], field: str, *, unit: str
+) -> list[list[tuple[str, Mapping[str, Any], float, float]]]:
+    """Per period, per tier: ``(field name, raw tier, cumulative limit, rate + adj)``.
+
+    Checks each tier's unit against ``unit``; a tier with neither ``rate`` nor ``adj`` is
+    priced at 0 with a warning.
+    """
     periods = []
     for p, tiers in enumerate(_structure(rec, field)):
         limits = _tier_limits(f"{field}[{p}]", tiers)
-        parsed = []
+        rows = []
         for t, tier in enumerate(tiers):
             name = f"{field}[{p}][{t}]"
-            _check_unit(f"{name}.unit", tier.get("unit"), "kW")
+            _check_unit(f"{name}.unit", tier.get("unit"), unit)
             price = _tier_price(name, tier)
             if price is None:
-                logger.warning("%s has neither rate nor adj: priced at 0 $/kW", name)
+                logger.warning("%s has neither rate nor adj: priced at 0 $/%s", name, unit)
                 price = 0.0
-            parsed.append(DemandTier(max_kw=limits[t], rate_usd_per_kw=price))
-        periods.append(tuple(parsed))
-    return tuple(periods)
+            rows.append((name, tier, limits[t], price))
+        periods.append(rows)
+    return periods
+
+
+def _demand_periods(rec: Mapping[str, Any], field: str) -> tuple[tuple[DemandTier, ...], ...]:
+    return tuple(
+        tuple(DemandTier(max_kw=limit, rate_usd_per_kw=price) for _, _, limit, price in rows)
+        for rows in _tier_rows(rec, field, unit="kW")
+    )
 
 
 def _check_demand_units(rec: Mapping[str, Any], fields: tuple[str, ...]) -> None:
