@@ -52,6 +52,13 @@ def test_incomplete_days_are_not_scored():
     index = pd.date_range("2021-06-01 05:00", periods=30, freq="h", tz="UTC")
     peaks = metrics.daily_peaks(pd.Series(np.arange(30.0), index=index), tz="UTC")
     assert len(peaks) == 0  # 19 hours of day 1 and 11 of day 2
+    # the same ramp over 60 hours from 05:00 holds one complete day, June 2 (values 19..42):
+    # its peak is 42 at 23:00; June 1 (19 h) and June 3 (17 h) are dropped
+    index = pd.date_range("2021-06-01 05:00", periods=60, freq="h", tz="UTC")
+    peaks = metrics.daily_peaks(pd.Series(np.arange(60.0), index=index), tz="UTC")
+    assert len(peaks) == 1
+    assert peaks.index[0] == pd.Timestamp("2021-06-02", tz="UTC")
+    assert peaks["peak_kw"].iloc[0] == 42.0 and peaks["peak_hour_h"].iloc[0] == 23.0
 
 
 def test_conformal_quantile_ranks():

@@ -397,3 +397,20 @@ def test_bill_is_reproducible():
     )
     first, second = compute_bill(tariff, load), compute_bill(tariff, load)
     pd.testing.assert_frame_equal(first.monthly, second.monthly)
+    # ... and the repeated bill is the right one, priced here by a second method: the same
+    # 24-hour schedule every day (weekends included), so each hourly kWh costs $0.10 before
+    # local noon and $0.30 from noon; flat demand is $5 x the month's peak kW. The 40 days
+    # from Jan 15 cover January 15-31 (408 h) and February 1-23 (552 h).
+    kw = load.to_numpy()
+    rate = np.where(load.index.hour < 12, 0.10, 0.30)
+    months = load.index.month.to_numpy()
+    expected_energy = [float((kw * rate)[months == m].sum()) for m in (1, 2)]
+    expected_demand = [5.0 * float(kw[months == m].max()) for m in (1, 2)]
+    assert [int((months == m).sum()) for m in (1, 2)] == [408, 552]
+    np.testing.assert_allclose(first.monthly["energy_usd"], expected_energy, rtol=1e-12)
+    np.testing.assert_allclose(first.monthly["demand_flat_usd"], expected_demand, rtol=1e-12)
+    np.testing.assert_allclose(
+        first.monthly["total_usd"],
+        np.add(expected_energy, expected_demand),
+        rtol=1e-12,
+    )

@@ -196,7 +196,15 @@ def test_other_presets_and_lookup():
     assert preset("ISO-NE").iso == "ISO-NE"
     assert preset("miso").product("reg").direction is Direction.SYMMETRIC
     assert spp().product("reg_up").pay_for_performance is None
-    assert spp(include_mileage=True).product("reg_up").pay_for_performance is not None
+    # with mileage: the documented defaults, 1.0 kW of mileage per kW-h and a score of 1.0,
+    # on both regulation products; an explicit mileage is carried through as given
+    for name in ("reg_up", "reg_down"):
+        pfp = spp(include_mileage=True).product(name).pay_for_performance
+        assert pfp is not None
+        assert pfp.mileage_kw_per_kw_h == 1.0 and pfp.performance_score_fraction == 1.0
+    pfp = spp(include_mileage=True, mileage_kw_per_kw_h=3.0).product("reg_down").pay_for_performance
+    assert pfp.mileage_kw_per_kw_h == 3.0
+    assert spp(mileage_kw_per_kw_h=3.0).product("reg_down").pay_for_performance is None
     assert spp(deployed_energy_price_column=None).required_columns == (
         "reg_up_usd_per_kw_h",
         "reg_down_usd_per_kw_h",

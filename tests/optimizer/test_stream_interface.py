@@ -236,8 +236,14 @@ def test_duplicate_stream_names_are_refused():
 
 
 def test_index_unused():
-    # Guard for the helper: series() builds a tz-aware hourly index.
-    assert isinstance(series([1.0]).index, pd.DatetimeIndex)
+    # Guard for the helper: series() builds a tz-aware hourly index in the test zone,
+    # starting at local midnight of 2024-03-12, with the values in order.
+    s = series([1.0, 2.0, 3.0])
+    assert isinstance(s.index, pd.DatetimeIndex)
+    assert str(s.index.tz) == "America/Los_Angeles"
+    assert s.index[0] == pd.Timestamp("2024-03-12 00:00", tz="America/Los_Angeles")
+    assert (s.index[1:] - s.index[:-1] == pd.Timedelta(hours=1)).all()
+    assert s.tolist() == [1.0, 2.0, 3.0]
 
 
 class AllOrNothingReserve(ToyReserve):
