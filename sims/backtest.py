@@ -1,42 +1,29 @@
-"""The rolling-horizon backtest: forecast, optimize, apply to the plant, carry the state, settle.
+"""The backtest: the online controller driven over a year of actuals, settled and priced.
 
-At each decision time (every step, local hour, local midnight or local month start, after the
-forecast warm-up):
+:func:`run_backtest` builds a :class:`control.Controller` for the site (its planner re-solves
+one persistent ``DispatchModel`` per horizon length; its real-time layer holds the demand
+targets every interval) and drives it with :func:`sims.loop.run_loop`: each interval the
+controller gets the actual load and PV and the stored energy, the plant applies its setpoint,
+and the controller records the metered import. Forecasts come from
+:class:`sims.forecasts.FeedForecastProvider`, which hands the forecasters only the data known at
+each decision (perfect foresight is the oracle, for the bounds).
 
-1. forecasts of load and PV over the look-ahead, from data known then (:mod:`sims.forecasts`;
-   with ``forecast.load_quantile`` the load is planned on the point forecast raised by that
-   quantile of its own recent errors);
-2. the billing state already set this month, measured on the plant's ACTUAL meter data with
-   the bill engine's :func:`markets.bill.month_to_date` (peaks per demand window, energy per
-   period, the ratchet's look-back peak), and the actual state of charge;
-3. a re-solve of one persistent ``DispatchModel`` per horizon length;
-4. the schedule's setpoints until the next decision are applied to the :class:`~sims.plant.Plant`
-   with the actual load and PV, through the site controller's demand guard
-   (``dispatch.demand_guard``, on by default): the controller meters each interval as it
-   happens and trims charging, or discharges more, so the meter stays at or below the higher of
-   the month's actual peak so far and the plan's own peak (per priced demand window). A plan
-   made on a forecast can otherwise charge into a load the forecast missed and set a new
-   peak; a schedule that is followed exactly never meets the guard.
+Three runs of the same year, same plant, same bill engine:
 
-A window whose solve fails (:class:`core.errors.SolverError`) or whose forecast cannot be made
-falls back to a safe dispatch (``dispatch.fallback``: hold the state of charge, or a rule-based
-peak guard on the actual meter), is recorded in :attr:`BacktestResult.windows`, and the year
-goes on.
+- **forecast-driven**: the configured forecasters and cadence (``[forecast]``, ``[dispatch]``);
+- **rolling perfect foresight** (``forecast.compare_perfect_foresight``): the same controller
+  with perfect forecasts; ``capture_ratio`` = forecast-driven savings / these savings;
+- **prescient bound** (``forecast.compare_prescient``): perfect foresight with one plan per
+  billing month (the whole month known); ``capture_of_prescient`` = forecast-driven savings /
+  these savings, and ``demand_capture_of_prescient`` the same for demand-charge savings.
 
-Horizons and the tail: each window covers ``max(lookahead, time to the next decision)``, so a
-25-hour DST day is always covered. Near the end of the data a window is cut at the last
-interval (no data exists past it to forecast or to settle against); each distinct length gets
-its own model, built once (with daily decisions and a 48-h look-ahead that is one extra model,
-for the last day). The terminal condition of every window is
-:class:`optimizer.state.TerminalSoc`'s default: end at least at the window's starting state of
-charge, so no window empties the battery for free at its horizon.
+A plan whose forecast or solve fails falls back (``dispatch.fallback``: idle, or the real-time
+layer alone holding the month's peaks) and is recorded in :attr:`BacktestResult.windows`.
 
-Market streams (``config.markets``, see :mod:`sims.markets`): the model gets the wholesale and
-capacity streams, every window is solved on that window's prices from the prices file (perfect
-price foresight), the awards planned for the applied steps are recorded as
-``<product>_award_kw``, and :func:`sims.markets.settle_markets` pays them at the file's prices
-on the plant's actual behaviour (the wholesale stream on the actual net output; an award only
-for the part the plant could honour); the revenue per stream is added to the bill savings.
+Market streams (``config.markets``, see :mod:`sims.markets`): every plan gets that window's
+prices from the prices file (perfect price foresight), the awards planned for each interval are
+recorded as ``<product>_award_kw``, and :func:`sims.markets.settle_markets` pays them at the
+file's prices on the plant's actual behaviour.
 
 Settlement prices the simulated period (after the warm-up) without and with the battery with the
 same bill engine (:mod:`sims.settlement`). Finance annualizes the period's savings and cycles
@@ -50,21 +37,18 @@ import logging
 import math
 import sys
 import time
-from collections.abc import Callable
-from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
-from core.errors import InputError, SolverError
+from control import Cadence, Controller, Horizon, ModelFactory
+from core.errors import InputError
 from forecasting.calendar import SiteCalendar
-from markets.bill import month_to_date
 from markets.prices import MarketPrices
-from markets.tariff import Tariff
-from optimizer.state import MonthToDate, TerminalSoc
-from sims.config import BacktestConfig, Cadence, Fallback, ForecastConfig
+from sims.config import BacktestConfig, ForecastConfig
 from sims.finance import project_cash_flows
-from sims.forecasts import ForecastFeed, warmup_days
+from sims.forecasts import FeedForecastProvider, ForecastFeed, warmup_days
+from sims.loop import LoopResult, make_settings, run_loop
 from sims.markets import (
     award_column,
     load_market_prices,
@@ -72,62 +56,34 @@ from sims.markets import (
     market_streams,
     settle_markets,
 )
-from sims.plant import Plant
 from sims.results import BacktestResult, BacktestSummary, Timings
 from sims.settlement import baseline_grid_kw, settle
 from sims.sitedata import SiteData, load_site_data
 
-__all__ = ["DispatchSolver", "decision_positions", "run_backtest"]
+__all__ = ["decision_positions", "run_backtest"]
 
 logger = logging.getLogger(__name__)
 
 _HOURS_PER_YEAR = 8766.0
 
 
-class DispatchSolver(Protocol):
-    """What the backtest needs from a dispatch model (``optimizer.DispatchModel``)."""
-
-    def solve(
-        self,
-        *,
-        load_kw: pd.Series,
-        pv_kw: pd.Series | None,
-        initial_soc_fraction: float,
-        terminal: TerminalSoc,
-        month_to_date: MonthToDate,
-    ) -> Any:
-        """Solve one window; return a result with ``schedule`` and ``objective_usd``."""
-        ...
-
-
-ModelFactory = Callable[[int], DispatchSolver]
-"""``factory(n_steps) -> model`` for a horizon of ``n_steps`` steps."""
-
-
 def decision_positions(index: pd.DatetimeIndex, cadence: Cadence, first: int = 0) -> np.ndarray:
-    """Grid positions of the decisions at or after ``first`` (always including ``first``).
+    """Grid positions of the scheduled decisions at or after ``first`` (always ``first``).
 
     Decisions fall on the local clock: every step, every local hour start, every local
-    midnight or every local month start.
+    midnight or every local month start (:meth:`control.Cadence.is_due`).
     """
+    due = np.fromiter((cadence.is_due(t) for t in index), dtype=bool, count=len(index))
     positions = np.arange(len(index))
-    if cadence is Cadence.STEP:
-        mask = np.ones(len(index), dtype=bool)
-    else:
-        mask = np.asarray(index.minute == 0)
-        if cadence is not Cadence.HOURLY:
-            mask &= np.asarray(index.hour == 0)
-        if cadence is Cadence.MONTHLY:
-            mask &= np.asarray(index.day == 1)
-    mask &= positions >= first
-    mask[first] = True
-    return positions[mask]
+    due &= positions >= first
+    due[first] = True
+    return positions[due]
 
 
 def _default_factory(config: BacktestConfig, data: SiteData, freq: str) -> ModelFactory:
     from optimizer import DispatchModel
 
-    def build(n_steps: int) -> DispatchSolver:
+    def build(n_steps: int):
         return DispatchModel(
             battery=config.battery,
             tariff=data.tariff,
@@ -142,130 +98,13 @@ def _default_factory(config: BacktestConfig, data: SiteData, freq: str) -> Model
     return build
 
 
-def _month_to_date(
-    tariff: Tariff,
-    index: pd.DatetimeIndex,
-    grid: np.ndarray,
-    first: int,
-    position: int,
-    month_start: int,
-) -> MonthToDate:
-    """Billing state at ``position`` measured on the actual meter (positions ``first..``).
-
-    ``index`` carries its ``freq``, so a one-interval month so far is still a valid series.
-    """
-    begin = first if tariff.ratchet is not None else max(first, month_start)
-    if position == begin:
-        return MonthToDate()
-    values = grid[begin:position]
-    labels = index[begin:position]
-    if month_start >= position:
-        # nothing metered yet this month: a zero-power probe at the decision time makes the
-        # bill engine measure the new month (zero so far) and its ratchet look-back
-        values = np.append(values, 0.0)
-        labels = index[begin : position + 1]
-    usage = month_to_date(tariff, pd.Series(values, index=labels))
-    return MonthToDate(
-        flat_peak_kw=max(usage.flat_peak_kw, 0.0),
-        tou_peak_kw=tuple(max(v, 0.0) for v in usage.tou_peak_kw),
-        ratchet_peak_kw=max(usage.ratchet_peak_kw, 0.0),
-        import_kwh_by_period=usage.import_kwh_by_period if tariff.energy is not None else (),
-        export_kwh_by_period=usage.export_kwh_by_period if tariff.energy is not None else (),
-    )
-
-
-def _fallback_setpoints(
-    kind: Fallback,
-    residual: np.ndarray,
-    mtd: MonthToDate,
-    known_residual: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Setpoints of the safe dispatch [kW]: idle, or a peak guard on the actual meter."""
-    zeros = np.zeros(len(residual))
-    if kind is Fallback.HOLD:
-        return zeros, zeros
-    target = mtd.flat_peak_kw
-    if target <= 0 and len(known_residual):
-        target = float(np.max(known_residual))
-    if target <= 0:
-        return zeros, zeros
-    discharge = np.maximum(residual - target, 0.0)
-    charge = np.maximum(target - residual, 0.0)
-    return charge, discharge
-
-
-def _demand_limits(
-    tariff: Tariff,
-    labels: pd.DatetimeIndex,
-    planned_grid_kw: np.ndarray,
-    mtd: MonthToDate,
-    month_id: np.ndarray,
-) -> np.ndarray:
-    """Per-interval meter limit of the demand guard [kW] (inf where no demand charge applies).
-
-    For each billing month in the applied intervals: the flat limit is the highest planned
-    import, and for the first month at least the month-to-date actual peak; each priced TOU
-    demand period gets the same from its own intervals and peaks. The limit of an interval is
-    the lowest of those that apply to it. A schedule followed exactly never exceeds them.
-    """
-    n = len(labels)
-    limit = np.full(n, np.inf)
-    planned = np.maximum(planned_grid_kw, 0.0)
-    first_month = month_id[0]
-    flat_priced = tariff.flat_demand is not None and any(
-        t.rate_usd_per_kw > 0 for tiers in tariff.flat_demand.periods for t in tiers
-    )
-    tou_period = tariff.tou_demand_period(labels) if tariff.tou_demand is not None else None
-    for month in np.unique(month_id):
-        in_month = month_id == month
-        if flat_priced:
-            cap = planned[in_month].max()
-            if month == first_month:
-                cap = max(cap, mtd.flat_peak_kw)
-            limit[in_month] = np.minimum(limit[in_month], cap)
-        if tou_period is not None:
-            assert tariff.tou_demand is not None
-            for p, tiers in enumerate(tariff.tou_demand.periods):
-                if not any(t.rate_usd_per_kw > 0 for t in tiers):
-                    continue
-                where = in_month & (tou_period == p)
-                if not where.any():
-                    continue
-                cap = planned[where].max()
-                if month == first_month and p < len(mtd.tou_peak_kw):
-                    cap = max(cap, mtd.tou_peak_kw[p])
-                limit[where] = np.minimum(limit[where], cap)
-    return limit
-
-
-@dataclasses.dataclass
-class _Loop:
-    """Mutable state of one simulation (local to one call of :func:`run_backtest`)."""
-
-    grid: np.ndarray
-    soc_kwh: float
-    frames: list[pd.DataFrame]
-    windows: list[dict[str, Any]]
-    forecast_s: float = 0.0
-    optimize_s: float = 0.0
-    plant_s: float = 0.0
-
-
-def _simulate(
+def _provider(
     config: BacktestConfig,
     data: SiteData,
     forecast: ForecastConfig,
-    first: int,
-    factory: ModelFactory,
-    progress: bool,
-    prices: MarketPrices | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame, _Loop, list[str]]:
-    step = data.index[1] - data.index[0]
-    index = pd.DatetimeIndex(data.index, freq=step)  # a one-step tail window keeps its step
-    n = len(index)
-    lookahead = round(pd.Timedelta(hours=config.dispatch.lookahead_h) / step)
-    battery = config.battery
-    plant = Plant(battery=battery)
+    index: pd.DatetimeIndex,
+    prices: MarketPrices | None,
+) -> FeedForecastProvider:
     calendar = SiteCalendar(
         tz=config.site.timezone,
         country=config.tariff.holiday_country,
@@ -276,7 +115,6 @@ def _simulate(
         target="load_kw",
         actuals=data.load_kw,
         calendar=calendar,
-        quantile=forecast.load_quantile,
     )
     pv_feed = None
     if data.pv_kw is not None:
@@ -287,206 +125,81 @@ def _simulate(
             calendar=calendar,
             pv_system=config.pv_system,
         )
-    load = data.load_kw.to_numpy(dtype=float)
-    pv = np.zeros(n) if data.pv_kw is None else data.pv_kw.to_numpy(dtype=float)
-    baseline = baseline_grid_kw(data.load_kw, data.pv_kw, battery).to_numpy()
-    month_id = np.asarray(index.year * 12 + index.month)
-    month_start = np.searchsorted(month_id, month_id, side="left")
+    inputs = None
+    if prices is not None and config.markets is not None:
+        names = config.markets.stream_names
 
-    decisions = decision_positions(index, config.dispatch.cadence, first)
-    models: dict[int, DispatchSolver] = {}
-    state = _Loop(
-        grid=np.zeros(n),
-        soc_kwh=config.initial_soc_fraction * battery.energy_kwh,
-        frames=[],
-        windows=[],
+        def inputs(horizon: pd.DatetimeIndex) -> dict:
+            return dict.fromkeys(names, prices.on(horizon))
+
+    return FeedForecastProvider(
+        index=index,
+        load_feed=load_feed,
+        pv_feed=pv_feed,
+        quantile=forecast.load_quantile,
+        window_inputs=inputs,
     )
-    load_fc_all = np.full(n, np.nan)
-    pv_fc_all = np.full(n, np.nan)
-    planned_all = np.full(n, np.nan)
-    charge_plan_all = np.full(n, np.nan)
-    discharge_plan_all = np.full(n, np.nan)
-    window_all = np.zeros(n, dtype=np.int64)
+
+
+def _simulate(
+    config: BacktestConfig,
+    data: SiteData,
+    forecast: ForecastConfig,
+    first: int,
+    factory: ModelFactory,
+    progress: bool,
+    prices: MarketPrices | None = None,
+    horizon: Horizon = Horizon.LOOKAHEAD,
+) -> tuple[pd.DataFrame, pd.DataFrame, LoopResult]:
+    step = data.index[1] - data.index[0]
+    index = pd.DatetimeIndex(data.index, freq=step)
     products = () if config.markets is None else config.markets.products
-    awards_all = {p.name: np.zeros(n) for p in products}  # no award in a fallback window
-    extra: dict[str, Any] = {}
+    award_names = tuple(award_column(p.name) for p in products)
+    cadence = Cadence.MONTHLY if horizon is Horizon.MONTH else None
+    controller = Controller(
+        battery=config.battery,
+        tariff=data.tariff,
+        step=step,
+        forecast=_provider(config, data, forecast, index, prices),
+        model_factory=factory,
+        settings=make_settings(config.dispatch, horizon=horizon, cadence=cadence),
+        award_names=award_names,
+    )
+    load = data.load_kw.to_numpy(dtype=float)
+    pv = np.zeros(len(index)) if data.pv_kw is None else data.pv_kw.to_numpy(dtype=float)
     bar = None
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(decisions), desc=config.site.name, unit="window", leave=False)
-    for k, i in enumerate(decisions):
-        i = int(i)
-        j = int(decisions[k + 1]) if k + 1 < len(decisions) else n
-        end = min(n, i + max(lookahead, j - i))
-        horizon = index[i:end]
-        row: dict[str, Any] = {
-            "issue_time": index[i],
-            "n_steps": end - i,
-            "applied_steps": j - i,
-            "status": "optimal",
-            "error": "",
-            "objective_usd": math.nan,
-            "mip_gap": math.nan,
-            "forecast_s": 0.0,
-            "optimize_s": 0.0,
-        }
-        started = time.perf_counter()
-        mtd = _month_to_date(data.tariff, index, state.grid, first, i, int(month_start[i]))
-        state.plant_s += time.perf_counter() - started
-        started = time.perf_counter()
-        charge_sp = discharge_sp = None
-        try:
-            load_fc = load_feed.predict(i, horizon)
-            pv_fc = pv_feed.predict(i, horizon) if pv_feed is not None else None
-        except InputError as exc:
-            row.update(status="fallback", error=f"forecast: {exc}")
-            load_fc = pv_fc = None
-        row["forecast_s"] = time.perf_counter() - started
-        state.forecast_s += row["forecast_s"]
-        if load_fc is not None:
-            started = time.perf_counter()
-            try:
-                model = models.get(end - i)
-                if model is None:
-                    model = models[end - i] = factory(end - i)
-                if prices is not None and config.markets is not None:
-                    window_prices = prices.on(horizon)
-                    extra["stream_inputs"] = dict.fromkeys(
-                        config.markets.stream_names, window_prices
-                    )
-                soc_fraction = min(
-                    max(state.soc_kwh / battery.energy_kwh, battery.soc_min_fraction),
-                    battery.soc_max_fraction,
-                )
-                result = model.solve(
-                    load_kw=pd.Series(load_fc, index=horizon),
-                    pv_kw=None if pv_fc is None else pd.Series(pv_fc, index=horizon),
-                    initial_soc_fraction=soc_fraction,
-                    terminal=TerminalSoc(),
-                    month_to_date=mtd,
-                    **extra,
-                )
-                schedule = result.schedule
-                for name, awards in awards_all.items():
-                    awards[i:j] = schedule[award_column(name)].to_numpy(dtype=float)[: j - i]
-                # solver round-off can leave -1e-12 kW: setpoints are the schedule's powers
-                # floored at zero
-                charge_sp = np.maximum(schedule["charge_kw"].to_numpy(dtype=float)[: j - i], 0)
-                discharge_sp = np.maximum(
-                    schedule["discharge_kw"].to_numpy(dtype=float)[: j - i], 0
-                )
-                planned_all[i:j] = schedule["soc_kwh"].to_numpy(dtype=float)[: j - i]
-                charge_plan_all[i:j] = charge_sp
-                discharge_plan_all[i:j] = discharge_sp
-                if config.dispatch.demand_guard:
-                    planned_grid = (
-                        schedule["grid_import_kw"].to_numpy(dtype=float)
-                        - schedule["grid_export_kw"].to_numpy(dtype=float)
-                    )[: j - i]
-                    limit = _demand_limits(
-                        data.tariff, index[i:j], planned_grid, mtd, month_id[i:j]
-                    )
-                    # the controller meters the interval: never let the battery's charge, or
-                    # a shortfall of discharge, lift the meter above the limit
-                    net = np.minimum(charge_sp - discharge_sp, limit - (load[i:j] - pv[i:j]))
-                    charge_sp, discharge_sp = np.maximum(net, 0.0), np.maximum(-net, 0.0)
-                row["objective_usd"] = float(result.objective_usd)
-                row["mip_gap"] = float(getattr(result.solver, "mip_gap", math.nan))
-            except SolverError as exc:
-                row.update(status="fallback", error=f"solver: {exc}")
-            row["optimize_s"] = time.perf_counter() - started
-            state.optimize_s += row["optimize_s"]
-            load_fc_all[i:j] = load_fc[: j - i]
-            load_feed.record(i, load_feed.last_point[: j - i])
-            if pv_fc is not None:
-                pv_fc_all[i:j] = pv_fc[: j - i]
-        started = time.perf_counter()
-        if charge_sp is None or discharge_sp is None:
-            day = round(pd.Timedelta(days=1) / step)
-            charge_sp, discharge_sp = _fallback_setpoints(
-                config.dispatch.fallback,
-                load[i:j] - pv[i:j],
-                mtd,
-                baseline[max(first, i - day) : i],
-            )
-            logger.warning("window at %s fell back: %s", index[i], row["error"])
-        applied = plant.run(
-            load_kw=pd.Series(load[i:j], index=index[i:j]),
-            pv_kw=None if data.pv_kw is None else pd.Series(pv[i:j], index=index[i:j]),
-            charge_setpoint_kw=pd.Series(charge_sp, index=index[i:j]),
-            discharge_setpoint_kw=pd.Series(discharge_sp, index=index[i:j]),
-            initial_soc_kwh=state.soc_kwh,
-        )
-        state.grid[i:j] = applied.intervals["grid_kw"].to_numpy()
-        state.soc_kwh = applied.final_soc_kwh
-        state.frames.append(applied.intervals)
-        window_all[i:j] = k
-        state.plant_s += time.perf_counter() - started
-        state.windows.append(row)
-        if bar is not None:
-            bar.update(1)
+        days = int((index[-1] - index[first]) / pd.Timedelta(days=1)) + 1
+        bar = tqdm(total=days, desc=config.site.name, unit="day", leave=False)
+    loop = run_loop(
+        index=index[first:],
+        load_kw=load[first:],
+        pv_kw=pv[first:],
+        battery=config.battery,
+        controller=controller,
+        initial_soc_kwh=config.initial_soc_fraction * config.battery.energy_kwh,
+        award_names=award_names,
+        progress=bar,
+    )
     if bar is not None:
         bar.close()
-
-    intervals = pd.concat(state.frames)
-    intervals["baseline_grid_kw"] = baseline[first:]
-    intervals["load_forecast_kw"] = load_fc_all[first:]
-    intervals["pv_forecast_kw"] = pv_fc_all[first:]
-    intervals["planned_soc_kwh"] = planned_all[first:]
-    intervals["charge_plan_kw"] = charge_plan_all[first:]
-    intervals["discharge_plan_kw"] = discharge_plan_all[first:]
-    intervals["window"] = window_all[first:]
-    for name, awards in awards_all.items():
-        intervals[award_column(name)] = awards[first:]
-    windows = pd.DataFrame(state.windows)
-    notes = []
-    for feed in (load_feed, pv_feed):
-        if feed is not None and feed.clipped_steps:
-            notes.append(f"{feed.target} forecast: {feed.clipped_steps} negative steps set to 0")
-    logger.info("simulated %d windows with %d models", len(decisions), len(models))
-    return intervals, windows, state, notes
+    intervals = loop.intervals
+    intervals["baseline_grid_kw"] = baseline_grid_kw(
+        data.load_kw, data.pv_kw, config.battery
+    ).to_numpy()[first:]
+    logger.info("simulated %d plans", len(loop.windows))
+    return intervals, loop.windows, loop
 
 
-def run_backtest(
-    config: BacktestConfig,
-    *,
-    data: SiteData | None = None,
-    model_factory: ModelFactory | None = None,
-    progress: bool | None = None,
-) -> BacktestResult:
-    """Replay the site's data through forecasting, dispatch and the plant; settle and price.
-
-    Parameters
-    ----------
-    config : BacktestConfig
-        The backtest configuration (see :func:`sims.config.load_config`).
-    data : SiteData, optional
-        The site's data; read from the files named in ``config`` when omitted.
-    model_factory : callable, optional
-        ``factory(n_steps) -> model`` with a ``solve`` like ``optimizer.DispatchModel.solve``;
-        by default one ``DispatchModel`` per horizon length, re-solved for every window.
-    progress : bool, optional
-        Show a progress bar (default: when stderr is a terminal).
-
-    Returns
-    -------
-    BacktestResult
-        With ``perfect_foresight`` set when the forecasts are not perfect and
-        ``forecast.compare_perfect_foresight`` is on.
-    """
-    if not isinstance(config, BacktestConfig):
-        raise InputError("config", type(config).__name__, "a BacktestConfig")
-    started = time.perf_counter()
-    if data is None:
-        data = load_site_data(config)
-    elif not isinstance(data, SiteData):
-        raise InputError("data", type(data).__name__, "a SiteData")
+def _setup(config: BacktestConfig, data: SiteData) -> tuple[int, int, str]:
+    """Check the data's step; return ``(first, warm-up days, freq)``."""
     step = data.index[1] - data.index[0]
     config.dispatch.check_step(step)
-    freq = "15min" if step == pd.Timedelta(minutes=15) else "1h"
     if step not in (pd.Timedelta(minutes=15), pd.Timedelta(hours=1)):
         raise InputError("data.index", f"step {step}", "15 min or 1 h")
+    freq = "15min" if step == pd.Timedelta(minutes=15) else "1h"
     forecast = config.forecast
     warm = (
         forecast.warmup_days
@@ -498,6 +211,45 @@ def run_backtest(
         raise InputError(
             "forecast.warmup_days", warm, f"fewer days than the data ({data.index[0]} on)"
         )
+    return first, warm, freq
+
+
+def run_backtest(
+    config: BacktestConfig,
+    *,
+    data: SiteData | None = None,
+    model_factory: ModelFactory | None = None,
+    progress: bool | None = None,
+) -> BacktestResult:
+    """Replay the site's data through the controller and the plant; settle and price.
+
+    Parameters
+    ----------
+    config : BacktestConfig
+        The backtest configuration (see :func:`sims.config.load_config`).
+    data : SiteData, optional
+        The site's data; read from the files named in ``config`` when omitted.
+    model_factory : callable, optional
+        ``factory(n_steps) -> model`` with a ``solve`` like ``optimizer.DispatchModel.solve``;
+        by default one ``DispatchModel`` per horizon length, re-solved for every plan.
+    progress : bool, optional
+        Show a progress bar (default: when stderr is a terminal).
+
+    Returns
+    -------
+    BacktestResult
+        With ``perfect_foresight`` (rolling perfect foresight) and ``prescient`` (one plan per
+        billing month with the actuals) set when the forecasts are not perfect and
+        ``forecast.compare_perfect_foresight`` / ``forecast.compare_prescient`` are on.
+    """
+    if not isinstance(config, BacktestConfig):
+        raise InputError("config", type(config).__name__, "a BacktestConfig")
+    started = time.perf_counter()
+    if data is None:
+        data = load_site_data(config)
+    elif not isinstance(data, SiteData):
+        raise InputError("data", type(data).__name__, "a SiteData")
+    first, warm, freq = _setup(config, data)
     prices = None
     if config.markets is not None:
         prices = load_market_prices(
@@ -505,23 +257,50 @@ def run_backtest(
         )
     factory = model_factory or _default_factory(config, data, freq)
     show = sys.stderr.isatty() if progress is None else progress
-
-    perfect = None
+    forecast = config.forecast
+    oracle = dataclasses.replace(
+        config,
+        forecast=ForecastConfig(
+            load="perfect",
+            pv="perfect",
+            compare_perfect_foresight=False,
+            compare_prescient=False,
+            warmup_days=warm,
+        ),
+    )
+    run = dict(data=data, first=first, warm=warm, factory=factory, show=show, prices=prices)
+    perfect = prescient = None
     if not forecast.is_perfect and forecast.compare_perfect_foresight:
-        perfect_config = dataclasses.replace(
-            config,
-            forecast=ForecastConfig(
-                load="perfect", pv="perfect", compare_perfect_foresight=False, warmup_days=warm
-            ),
-        )
-        perfect = run_backtest(
-            perfect_config, data=data, model_factory=model_factory, progress=show
-        )
+        perfect = _run_one(oracle, **run)
+    if forecast.compare_prescient:
+        # the bound's own models: a month-long horizon per month length
+        bound_factory = model_factory or _default_factory(config, data, freq)
+        prescient = _run_one(oracle, **{**run, "factory": bound_factory}, horizon=Horizon.MONTH)
+    return _run_one(config, **run, perfect=perfect, prescient=prescient, started=started)
 
-    intervals, windows, loop, notes = _simulate(
-        config, data, forecast, first, factory, show, prices
+
+def _run_one(
+    config: BacktestConfig,
+    *,
+    data: SiteData,
+    first: int,
+    warm: int,
+    factory: ModelFactory,
+    show: bool,
+    prices: MarketPrices | None,
+    horizon: Horizon = Horizon.LOOKAHEAD,
+    perfect: BacktestResult | None = None,
+    prescient: BacktestResult | None = None,
+    started: float | None = None,
+) -> BacktestResult:
+    """One run of the loop, settled, summarized and priced."""
+    started = time.perf_counter() if started is None else started
+    intervals, windows, loop = _simulate(
+        config, data, config.forecast, first, factory, show, prices, horizon
     )
     settle_started = time.perf_counter()
+    step = data.index[1] - data.index[0]
+    notes: list[str] = []
     revenue: dict[str, float] = {}
     if config.markets is not None and prices is not None:
         revenue, columns = settle_markets(
@@ -567,13 +346,21 @@ def run_backtest(
     if data.tariff.unsupported:
         notes.append("tariff fields not priced: " + ", ".join(data.tariff.unsupported))
     notes += market_notes(config.markets, intervals, dt_h)
+    forecast = config.forecast
+    demand_savings = float(
+        (monthly["savings_demand_flat_usd"] + monthly["savings_demand_tou_usd"]).sum()
+    )
     if perfect is not None:
         bound = perfect.summary.total_savings_usd
-        capture = total_savings / bound if bound > 0 else math.nan
+        capture = _ratio(total_savings, bound)
     elif forecast.is_perfect:
         bound, capture = total_savings, 1.0
     else:
         bound, capture = math.nan, math.nan
+    prescient_total = prescient_demand = math.nan
+    if prescient is not None:
+        prescient_total = prescient.summary.total_savings_usd
+        prescient_demand = prescient.summary.demand_savings_usd
     settle_s = time.perf_counter() - settle_started
     summary = BacktestSummary(
         site=config.site.name,
@@ -590,9 +377,7 @@ def run_backtest(
         energy_cost_savings_fraction=(energy_base - energy_batt) / energy_base
         if energy_base
         else math.nan,
-        demand_savings_usd=float(
-            (monthly["savings_demand_flat_usd"] + monthly["savings_demand_tou_usd"]).sum()
-        ),
+        demand_savings_usd=demand_savings,
         market_revenue_usd=settlement.market_revenue_usd,
         total_savings_usd=total_savings,
         savings_by_stream_usd=settlement.savings_by_stream_usd,
@@ -606,6 +391,11 @@ def run_backtest(
         n_fallback_windows=n_fallback,
         perfect_foresight_savings_usd=bound,
         capture_ratio=capture,
+        prescient_savings_usd=prescient_total,
+        prescient_demand_savings_usd=prescient_demand,
+        capture_of_prescient=_ratio(total_savings, prescient_total),
+        demand_capture_of_prescient=_ratio(demand_savings, prescient_demand),
+        n_plans=len(windows),
         npv_usd=finance.npv_usd,
         irr_fraction=finance.irr_fraction,
         simple_payback_years=finance.simple_payback_years,
@@ -614,6 +404,7 @@ def run_backtest(
             total_s=time.perf_counter() - started,
             forecast_s=loop.forecast_s,
             optimize_s=loop.optimize_s,
+            control_s=loop.control_s,
             plant_s=loop.plant_s,
             settle_s=settle_s,
         ),
@@ -626,4 +417,10 @@ def run_backtest(
         summary=summary,
         finance=finance,
         perfect_foresight=perfect,
+        prescient=prescient,
     )
+
+
+def _ratio(part: float, whole: float) -> float:
+    """``part / whole`` when ``whole`` is a positive number, else NaN."""
+    return part / whole if math.isfinite(whole) and whole > 0 else math.nan

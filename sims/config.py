@@ -8,9 +8,10 @@ from the TOML file's own folder::
     [tariff]      urdb_json, holiday_country, holiday_subdivision
     [battery]     every field of optimizer.Battery, plus initial_soc_fraction
     [forecast]    load, pv (forecaster names, or "perfect"), compare_perfect_foresight,
-                  load_quantile, warmup_days
+                  compare_prescient, load_quantile, warmup_days
     [dispatch]    step, cadence ("step" | "hourly" | "daily" | "monthly"), lookahead_h, mip_rel_gap,
-                  relax_binaries, fallback ("hold" | "peak_guard"), demand_guard
+                  relax_binaries, fallback ("hold" | "peak_guard"), demand_guard,
+                  replan_on_events
     [finance]     every field of sims.finance.FinanceInputs (optional table)
     [markets]     wholesale and ancillary market streams (optional; see sims.markets)
     [pv_system]   the PV array for forecast.pv = "pvlib" (optional; see sims.pv_config)
@@ -34,6 +35,7 @@ from typing import Any
 
 import pandas as pd
 
+from control.settings import Cadence, Fallback
 from core.errors import InputError
 from core.validation import require_fraction, require_positive
 from forecasting.pv import PVSystemSpec
@@ -78,38 +80,6 @@ PV_FORECASTERS: tuple[str, ...] = (
 """PV forecaster names a configuration may choose (see :mod:`sims.forecasts`)."""
 
 STEPS: dict[str, pd.Timedelta] = {"15min": pd.Timedelta(minutes=15), "1h": pd.Timedelta(hours=1)}
-
-
-class Cadence(enum.Enum):
-    """How often the dispatch is re-optimized."""
-
-    STEP = "step"
-    """Every simulation step."""
-    HOURLY = "hourly"
-    """At the start of every local hour."""
-    DAILY = "daily"
-    """At every local midnight."""
-    MONTHLY = "monthly"
-    """At the start of every local calendar month (a month-long look-ahead plans a whole
-    billing month at once)."""
-
-    def period(self, step: pd.Timedelta) -> pd.Timedelta:
-        """Shortest time between two decisions for a data step of ``step``."""
-        if self is Cadence.STEP:
-            return step
-        if self is Cadence.HOURLY:
-            return pd.Timedelta(hours=1)
-        return pd.Timedelta(days=1) if self is Cadence.DAILY else pd.Timedelta(days=28)
-
-
-class Fallback(enum.Enum):
-    """What the battery does in a window whose solve failed."""
-
-    HOLD = "hold"
-    """Stay idle: hold the state of charge."""
-    PEAK_GUARD = "peak_guard"
-    """Discharge to keep the meter at or below the month's peak so far; recharge when below
-    it (rule-based, on actual load)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -210,6 +180,9 @@ class ForecastConfig:
         local hour (e.g. 0.9; see :class:`sims.forecasts.ForecastFeed`); None plans on the
         point forecast. Behind the meter, a higher load changes only demand-charge decisions,
         so this keeps energy in reserve for the peaks a point forecast misses.
+    compare_prescient : bool, default True
+        Also run the prescient bound (perfect foresight, one plan per billing month, same
+        plant and bill engine), the denominator of ``capture_of_prescient``.
     warmup_days : int or None, default None
         Days at the start of the data used only as forecast history (no dispatch, no bill);
         None takes what the forecasters need (0 for perfect foresight, see
@@ -220,6 +193,7 @@ class ForecastConfig:
     pv: str = "perfect"
     compare_perfect_foresight: bool = True
     load_quantile: float | None = None
+    compare_prescient: bool = True
     warmup_days: int | None = None
 
     def __post_init__(self) -> None:
@@ -272,8 +246,13 @@ class DispatchConfig:
     fallback : Fallback, default Fallback.HOLD
         The safe dispatch of a window that fails to solve.
     demand_guard : bool, default True
-        Let the site controller trim the schedule in real time so the meter never exceeds the
-        month's actual peak so far or the plan's own peak (see :mod:`sims.backtest`).
+        Run the controller's real-time layer: every interval it holds the meter at the demand
+        target of the interval's priced demand windows while energy lasts and keeps the energy
+        reserve for later peaks (see :mod:`control.realtime`); False applies the plan's powers
+        (charging still never lifts the meter above the target).
+    replan_on_events : bool, default True
+        Also re-plan when the meter sets a peak above its target or the stored energy falls
+        below the reserve (at most hourly), besides the cadence.
     """
 
     step: str | None = None
@@ -283,8 +262,11 @@ class DispatchConfig:
     relax_binaries: bool = False
     fallback: Fallback = Fallback.HOLD
     demand_guard: bool = True
+    replan_on_events: bool = True
 
     def __post_init__(self) -> None:
+        if not isinstance(self.replan_on_events, bool):
+            raise InputError("dispatch.replan_on_events", self.replan_on_events, "a boolean")
         if not isinstance(self.demand_guard, bool):
             raise InputError("dispatch.demand_guard", self.demand_guard, "a boolean")
         if self.step is not None and self.step not in STEPS:
@@ -534,7 +516,14 @@ def config_from_dict(
     forecast_raw = raw.get("forecast", {})
     _check_keys(
         forecast_raw,
-        {"load", "pv", "compare_perfect_foresight", "warmup_days", "load_quantile"},
+        {
+            "load",
+            "pv",
+            "compare_perfect_foresight",
+            "compare_prescient",
+            "warmup_days",
+            "load_quantile",
+        },
         "forecast",
     )
     forecast = ForecastConfig(
@@ -544,6 +533,12 @@ def config_from_dict(
             forecast_raw.get("compare_perfect_foresight", True),
             bool,
             "forecast.compare_perfect_foresight",
+            "true or false",
+        ),
+        compare_prescient=_typed(
+            forecast_raw.get("compare_prescient", True),
+            bool,
+            "forecast.compare_prescient",
             "true or false",
         ),
         load_quantile=_number(forecast_raw["load_quantile"], "forecast.load_quantile")
@@ -565,6 +560,7 @@ def config_from_dict(
             "relax_binaries",
             "fallback",
             "demand_guard",
+            "replan_on_events",
         },
         "dispatch",
     )
@@ -584,6 +580,12 @@ def config_from_dict(
         fallback=_enum(Fallback, dispatch_raw.get("fallback", "hold"), "dispatch.fallback"),
         demand_guard=_typed(
             dispatch_raw.get("demand_guard", True), bool, "dispatch.demand_guard", "true or false"
+        ),
+        replan_on_events=_typed(
+            dispatch_raw.get("replan_on_events", True),
+            bool,
+            "dispatch.replan_on_events",
+            "true or false",
         ),
     )
     finance = _dataclass_from_table(FinanceInputs, raw.get("finance", {}), "finance")

@@ -18,6 +18,7 @@ import logging
 import numpy as np
 import pandas as pd
 
+from control.controller import Forecast
 from core.errors import InputError
 from forecasting.baselines import (
     PersistenceForecaster,
@@ -28,7 +29,7 @@ from forecasting.calendar import SiteCalendar
 from forecasting.perfect import PerfectForesightForecaster
 from forecasting.pv import PVForecaster, PVSystemSpec
 
-__all__ = ["WARMUP_DAYS", "ForecastFeed", "make_forecaster", "warmup_days"]
+__all__ = ["WARMUP_DAYS", "FeedForecastProvider", "ForecastFeed", "make_forecaster", "warmup_days"]
 
 logger = logging.getLogger(__name__)
 
@@ -214,3 +215,86 @@ class ForecastFeed:
             self.clipped_steps += int(negative.sum())
             values = np.where(negative, 0.0, values)
         return values
+
+
+class FeedForecastProvider:
+    """The controller's forecast provider in a backtest: feeds cut at the decision time.
+
+    The point forecasts come from the feeds; the high-load scenario is the point load raised by
+    the ``quantile`` of the recent errors of the point NET load (load - PV: a cloudy afternoon
+    raises the meter as a busy one does) at the same local hour, over the last
+    ``error_days`` days of intervals already metered (never below the point forecast, and
+    only from errors of forecasts issued before ``now``).
+
+    Parameters
+    ----------
+    index : pandas.DatetimeIndex
+        The simulation grid (the feeds' actuals are on it).
+    load_feed : ForecastFeed
+        Load forecasts (its own ``quantile`` should be None).
+    pv_feed : ForecastFeed or None
+        PV forecasts; None for a site without PV.
+    quantile : float or None, default None
+        Quantile of the net-load errors for the high scenario; None: high = point.
+    error_days : int, default 28
+        Trailing days of errors the quantile uses.
+    window_inputs : callable or None
+        ``window_inputs(horizon) -> {stream name: data}`` for market streams, or None.
+    """
+
+    def __init__(
+        self,
+        *,
+        index: pd.DatetimeIndex,
+        load_feed: ForecastFeed,
+        pv_feed: ForecastFeed | None = None,
+        quantile: float | None = None,
+        error_days: int = 28,
+        window_inputs=None,
+    ) -> None:
+        if quantile is not None and not 0 < quantile < 1:
+            raise InputError("forecast quantile", quantile, "a fraction in (0, 1)")
+        self._index = index
+        self._ns = index.as_unit("ns").asi8
+        self._load = load_feed
+        self._pv = pv_feed
+        self._quantile = None if load_feed.looks_ahead else quantile
+        self._window_inputs = window_inputs
+        load = load_feed._values
+        self._net = load if pv_feed is None else load - pv_feed._values
+        self._issued = np.full(len(index), np.nan)
+        self._hour = np.asarray(index.hour)
+        self._error_steps = int(pd.Timedelta(days=error_days) / (index[1] - index[0]))
+
+    def _offset(self, position: int, end: int) -> np.ndarray:
+        """The high scenario's raise over positions ``position .. end-1`` [kW]."""
+        offset = np.zeros(end - position)
+        if self._quantile is None:
+            return offset
+        begin = max(0, position - self._error_steps)
+        errors = self._net[begin:position] - self._issued[begin:position]
+        hours = self._hour[begin:position]
+        known = np.isfinite(errors)
+        target_hours = self._hour[position:end]
+        for hour in np.unique(target_hours):
+            mine = known & (hours == hour)
+            if mine.sum() >= 5:
+                value = float(np.quantile(errors[mine], self._quantile))
+                offset[target_hours == hour] = max(value, 0.0)
+        return offset
+
+    def forecast(self, now: pd.Timestamp, horizon: pd.DatetimeIndex) -> Forecast:
+        """Forecasts issued at ``now`` for ``horizon``, cut at the end of the data."""
+        position = int(np.searchsorted(self._ns, now.value))
+        if position >= len(self._ns) or self._ns[position] != now.value:
+            raise InputError("now", now, "a timestamp of the simulation grid")
+        end = min(len(self._index), position + len(horizon))
+        steps = self._index[position:end]
+        point = self._load.predict(position, steps)
+        pv = None if self._pv is None else self._pv.predict(position, steps)
+        high = point + self._offset(position, end)
+        self._issued[position:end] = point if pv is None else point - pv
+        inputs = None if self._window_inputs is None else self._window_inputs(steps)
+        return Forecast(
+            index=steps, load_kw=point, load_high_kw=high, pv_kw=pv, stream_inputs=inputs
+        )

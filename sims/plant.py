@@ -40,7 +40,7 @@ from core.timegrid import step_hours
 from core.validation import require_finite, validate_series
 from optimizer.battery import Battery
 
-__all__ = ["PLANT_COLUMNS", "Plant", "PlantResult"]
+__all__ = ["PLANT_COLUMNS", "Plant", "PlantResult", "plant_step"]
 
 logger = logging.getLogger(__name__)
 
@@ -170,46 +170,14 @@ def _simulate(
     soc0: float,
 ) -> dict[str, np.ndarray]:
     n = len(load)
-    ret = battery.retention(dt_h)
-    eta_c = battery.charge_efficiency
-    eta_d = battery.discharge_efficiency
-    c_rating = battery.charge_rating_kw
-    d_rating = battery.discharge_rating_kw
     soc_min = battery.soc_min_kwh
     soc_max = battery.soc_max_kwh
-    imp_lim = battery.import_limit_kw
-    exp_lim = battery.export_limit_kw
     out = {name: np.zeros(n) for name in PLANT_COLUMNS}
     soc = min(max(soc0, soc_min), soc_max)
     for t in range(n):
-        kept = soc * ret
-        net_sp = c_sp[t] - d_sp[t]
-        residual = load[t] - pv[t]  # the meter without the battery
-        # the most the battery may charge this interval
-        c_max = min(c_rating, max(0.0, (soc_max - kept) / (eta_c * dt_h)))
-        if not battery.grid_charging:
-            c_max = min(c_max, pv[t])
-        if math.isfinite(imp_lim):
-            c_max = min(c_max, max(0.0, imp_lim - residual))
-        # the least it must charge to hold soc_min against self-discharge
-        c_min = min(c_max, max(0.0, (soc_min - kept) / (eta_c * dt_h)))
-        d_max = min(d_rating, max(0.0, (kept - soc_min) * eta_d / dt_h))
-        if math.isfinite(exp_lim):
-            d_max = min(d_max, max(0.0, residual + exp_lim))
-        if c_min > 0.0:
-            charge, discharge = max(c_min, min(max(net_sp, 0.0), c_max)), 0.0
-        elif net_sp >= 0.0:
-            charge, discharge = min(net_sp, c_max), 0.0
-        else:
-            charge, discharge = 0.0, min(-net_sp, d_max)
-        curtailed = 0.0
-        if math.isfinite(exp_lim):
-            # discharge never exceeds residual + exp_lim, so PV alone can cause this
-            curtailed = min(pv[t], max(0.0, -exp_lim - (residual + charge - discharge)))
-        grid = load[t] - (pv[t] - curtailed) + charge - discharge
-        soc_end = kept + charge * eta_c * dt_h - discharge / eta_d * dt_h
-        # round-off only: the limits above keep soc_end inside the window
-        soc_end = min(max(soc_end, min(soc_min, kept)), soc_max)
+        charge, discharge, curtailed, grid, soc_end = plant_step(
+            battery, dt_h, load=load[t], pv=pv[t], charge_sp=c_sp[t], discharge_sp=d_sp[t], soc=soc
+        )
         out["load_kw"][t] = load[t]
         out["pv_available_kw"][t] = pv[t]
         out["pv_kw"][t] = pv[t] - curtailed
@@ -225,3 +193,70 @@ def _simulate(
         out["soc_end_kwh"][t] = soc_end
         soc = soc_end
     return out
+
+
+def plant_step(
+    battery: Battery,
+    dt_h: float,
+    *,
+    load: float,
+    pv: float,
+    charge_sp: float,
+    discharge_sp: float,
+    soc: float,
+) -> tuple[float, float, float, float, float]:
+    """Apply one interval's setpoints to the actual load and PV (the rules of :class:`Plant`).
+
+    Parameters
+    ----------
+    battery : Battery
+        The battery and the site's limits.
+    dt_h : float
+        Interval length [h].
+    load, pv : float
+        Actual load and available PV of the interval [kW].
+    charge_sp, discharge_sp : float
+        Requested charge and discharge power [kW], >= 0.
+    soc : float
+        Stored energy at the start of the interval [kWh].
+
+    Returns
+    -------
+    tuple of float
+        ``(charge_kw, discharge_kw, pv_curtailed_kw, grid_kw, soc_end_kwh)``.
+    """
+    kept = soc * battery.retention(dt_h)
+    eta_c = battery.charge_efficiency
+    eta_d = battery.discharge_efficiency
+    soc_min = battery.soc_min_kwh
+    soc_max = battery.soc_max_kwh
+    imp_lim = battery.import_limit_kw
+    exp_lim = battery.export_limit_kw
+    net_sp = charge_sp - discharge_sp
+    residual = load - pv  # the meter without the battery
+    # the most the battery may charge this interval
+    c_max = min(battery.charge_rating_kw, max(0.0, (soc_max - kept) / (eta_c * dt_h)))
+    if not battery.grid_charging:
+        c_max = min(c_max, pv)
+    if math.isfinite(imp_lim):
+        c_max = min(c_max, max(0.0, imp_lim - residual))
+    # the least it must charge to hold soc_min against self-discharge
+    c_min = min(c_max, max(0.0, (soc_min - kept) / (eta_c * dt_h)))
+    d_max = min(battery.discharge_rating_kw, max(0.0, (kept - soc_min) * eta_d / dt_h))
+    if math.isfinite(exp_lim):
+        d_max = min(d_max, max(0.0, residual + exp_lim))
+    if c_min > 0.0:
+        charge, discharge = max(c_min, min(max(net_sp, 0.0), c_max)), 0.0
+    elif net_sp >= 0.0:
+        charge, discharge = min(net_sp, c_max), 0.0
+    else:
+        charge, discharge = 0.0, min(-net_sp, d_max)
+    curtailed = 0.0
+    if math.isfinite(exp_lim):
+        # discharge never exceeds residual + exp_lim, so PV alone can cause this
+        curtailed = min(pv, max(0.0, -exp_lim - (residual + charge - discharge)))
+    grid = load - (pv - curtailed) + charge - discharge
+    soc_end = kept + charge * eta_c * dt_h - discharge / eta_d * dt_h
+    # round-off only: the limits above keep soc_end inside the window
+    soc_end = min(max(soc_end, min(soc_min, kept)), soc_max)
+    return charge, discharge, curtailed, grid, soc_end

@@ -27,6 +27,8 @@ class Timings:
         Fitting and predicting forecasts.
     optimize_s : float
         Updating and solving the dispatch models (model builds included).
+    control_s : float
+        The controller's real-time layer and bookkeeping, every interval (plans excluded).
     plant_s : float
         Applying the schedules to the plant and carrying the state.
     settle_s : float
@@ -36,6 +38,7 @@ class Timings:
     total_s: float = 0.0
     forecast_s: float = 0.0
     optimize_s: float = 0.0
+    control_s: float = 0.0
     plant_s: float = 0.0
     settle_s: float = 0.0
 
@@ -87,6 +90,14 @@ class BacktestSummary:
     capture_ratio : float
         ``total_savings_usd / perfect_foresight_savings_usd`` (1.0 for a perfect-foresight
         run; NaN if not run or the bound is not positive).
+    prescient_savings_usd, prescient_demand_savings_usd : float
+        Total and demand-charge savings of the prescient bound: perfect foresight with one plan
+        per billing month, same plant and bill engine (NaN if not run).
+    capture_of_prescient, demand_capture_of_prescient : float
+        ``total_savings_usd / prescient_savings_usd`` and ``demand_savings_usd /
+        prescient_demand_savings_usd`` (NaN if not run or the bound is not positive).
+    n_plans : int
+        Plans the controller made (scheduled and event-driven).
     npv_usd, irr_fraction, simple_payback_years, discounted_payback_years : float
         From :mod:`sims.finance`.
     timings : Timings
@@ -119,6 +130,11 @@ class BacktestSummary:
     n_fallback_windows: int
     perfect_foresight_savings_usd: float = math.nan
     capture_ratio: float = math.nan
+    prescient_savings_usd: float = math.nan
+    prescient_demand_savings_usd: float = math.nan
+    capture_of_prescient: float = math.nan
+    demand_capture_of_prescient: float = math.nan
+    n_plans: int = 0
     npv_usd: float = math.nan
     irr_fraction: float = math.nan
     simple_payback_years: float = math.nan
@@ -154,13 +170,17 @@ class BacktestResult:
         One row per interval: the plant's columns (see :data:`sims.plant.PLANT_COLUMNS`),
         ``baseline_grid_kw`` (the meter without a battery, same PV and export limit),
         ``load_forecast_kw`` and ``pv_forecast_kw`` (the forecast the interval was dispatched
-        on), ``planned_soc_kwh`` (the optimizer's plan) and ``window`` (the decision number).
+        on), ``target_kw`` (the demand target the real-time layer held; inf where no demand
+        charge applies), ``reserve_kwh`` (the stored energy it kept), ``charge_plan_kw``,
+        ``discharge_plan_kw`` and ``planned_soc_kwh`` (the plan's), ``window`` (the plan
+        number) and, with markets, ``<product>_award_kw``.
     monthly : pandas.DataFrame
         One row per billing month: ``baseline_<charge>`` and ``battery_<charge>`` for every bill
         column, ``savings_<charge>``, ``baseline_peak_kw``, ``battery_peak_kw``,
         ``peak_reduction_fraction``, ``discharged_kwh``, ``cycles``.
     windows : pandas.DataFrame
-        One row per decision: ``issue_time``, ``n_steps``, ``status`` (``"optimal"`` or
+        One row per plan: ``issue_time``, ``reason`` (``"schedule"``, ``"peak"``, ``"reserve"``,
+        ...), ``n_steps``, ``status`` (``"optimal"`` or
         ``"fallback"``), ``error``, ``objective_usd``, ``forecast_s``, ``optimize_s``.
     summary : BacktestSummary
         Year-level figures.
@@ -168,6 +188,8 @@ class BacktestResult:
         Cash flows and returns.
     perfect_foresight : BacktestResult or None
         The same year run with perfect foresight, when it was run for the capture ratio.
+    prescient : BacktestResult or None
+        The prescient bound (one perfect-foresight plan per billing month), when it was run.
     """
 
     intervals: pd.DataFrame
@@ -176,3 +198,4 @@ class BacktestResult:
     summary: BacktestSummary
     finance: FinanceResult
     perfect_foresight: BacktestResult | None = None
+    prescient: BacktestResult | None = None

@@ -1,0 +1,540 @@
+"""The online site controller: a planner and a real-time layer, with the month's state inside.
+
+Live use (other services call it every interval)::
+
+    controller = Controller(battery=..., tariff=..., step="15min", forecast=provider,
+                            model_factory=factory)
+    setpoint = controller.step(now, load_kw=..., pv_kw=..., soc_kwh=...)   # interval at ``now``
+    ...apply it; when the interval has been metered:
+    controller.record(now, grid_kw=metered)
+
+**Planner** (:meth:`Controller.plan`; on the cadence, when the plan runs out, and on events):
+the forecast provider gives the point load forecast, a *high-load scenario* (the point
+forecast raised by a quantile of its own errors) and the PV forecast; the dispatch model is
+re-solved on the high scenario from the measured state of charge and the billing state the
+meter has recorded this month. Behind the meter a higher load changes only the demand-charge
+decisions, so the plan's arbitrage is that of the point forecast while its demand decisions
+hold energy for the high scenario. From the plan come:
+
+- a **demand target per priced demand window** (flat and each TOU demand period, per billing
+  month; :mod:`control.targets`): the plan's highest import in that window, never below the
+  peak the meter has already recorded there;
+- an **energy reserve** per step (:func:`control.realtime.energy_need_kwh`): what must stay
+  stored to hold the targets through the rest of the high scenario.
+
+**Real-time layer** (:meth:`Controller.step`, every interval, :mod:`control.realtime`):
+discharges to hold the meter at the target while energy lasts, charges only with the room
+under the target, keeps arbitrage above the reserve and tops the reserve up.
+
+**Events**: a recorded interval above its target raises that window's target to the new peak
+(it is paid for now) and asks for a new plan; stored energy below the reserve does too. Event
+plans are at least ``event_gap_h`` apart.
+
+The controller never reads the future: it sees the measurements given to :meth:`step` and
+:meth:`record`, and forecasts from its provider (a backtest's provider cuts history at
+``now``; perfect foresight is the one oracle, by design, for the bounds).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from control.realtime import energy_need_kwh, realtime_setpoint
+from control.settings import ControlSettings, Fallback, Horizon
+from control.targets import WindowKey, WindowMap, window_map
+from core.errors import InputError, SolverError
+from markets.bill import month_to_date
+from markets.tariff import Tariff
+from optimizer.battery import Battery
+from optimizer.state import MonthToDate, TerminalSoc
+
+__all__ = ["Controller", "Forecast", "ForecastProvider", "ModelFactory", "Setpoint"]
+
+logger = logging.getLogger(__name__)
+
+_PEAK_TOL_KW = 1e-6
+_RESERVE_TOL_KWH = 1e-6
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """What a plan is made on, for the steps ``index`` (may be shorter than asked for).
+
+    Attributes
+    ----------
+    index : pandas.DatetimeIndex
+        The steps forecast.
+    load_kw : numpy.ndarray
+        Point load forecast [kW].
+    load_high_kw : numpy.ndarray
+        High-load scenario planned on [kW] (>= ``load_kw``; equal for perfect foresight).
+    pv_kw : numpy.ndarray or None
+        PV forecast [kW]; None for a site without PV.
+    stream_inputs : Mapping or None
+        Per-solve data of market streams (prices of these steps), keyed by stream name.
+    """
+
+    index: pd.DatetimeIndex
+    load_kw: np.ndarray
+    load_high_kw: np.ndarray
+    pv_kw: np.ndarray | None = None
+    stream_inputs: Mapping[str, Any] | None = None
+
+
+class ForecastProvider(Protocol):
+    """Forecasts issued at ``now`` for ``horizon`` from what is known at ``now``."""
+
+    def forecast(self, now: pd.Timestamp, horizon: pd.DatetimeIndex) -> Forecast:
+        """Forecast ``horizon``; raise ``InputError`` when no forecast can be made."""
+        ...
+
+
+class DispatchSolver(Protocol):
+    """What the controller needs from a dispatch model (``optimizer.DispatchModel``)."""
+
+    def solve(
+        self,
+        *,
+        load_kw: pd.Series,
+        pv_kw: pd.Series | None,
+        initial_soc_fraction: float,
+        terminal: TerminalSoc,
+        month_to_date: MonthToDate,
+        stream_inputs: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """Solve one horizon; return a result with ``schedule`` and ``objective_usd``."""
+        ...
+
+
+ModelFactory = Callable[[int], DispatchSolver]
+"""``factory(n_steps) -> model`` for a horizon of ``n_steps`` steps."""
+
+
+@dataclass(frozen=True)
+class Setpoint:
+    """The controller's decision for the interval starting at ``start`` (powers in kW).
+
+    ``target_kw`` is the meter limit the real-time layer held (``inf``: no demand charge),
+    ``reserve_kwh`` the stored energy it kept for later peaks; ``plan_*`` what the current plan
+    asked for; ``awards_kw`` the market awards planned for the interval.
+    """
+
+    start: pd.Timestamp
+    charge_kw: float
+    discharge_kw: float
+    target_kw: float
+    reserve_kwh: float
+    plan_charge_kw: float
+    plan_discharge_kw: float
+    plan_soc_kwh: float
+    load_forecast_kw: float
+    pv_forecast_kw: float
+    plan_number: int
+    awards_kw: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class _Plan:
+    """One plan (internal): arrays over its steps."""
+
+    start_ns: int
+    number: int
+    windows: WindowMap
+    charge: np.ndarray
+    discharge: np.ndarray
+    soc: np.ndarray
+    need: np.ndarray  # n + 1 entries
+    import_kw: np.ndarray  # the plan's own import per step
+    load: np.ndarray
+    pv: np.ndarray
+    awards: dict[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return len(self.charge)
+
+
+class Controller:
+    """The online site controller (see the module docstring).
+
+    Parameters
+    ----------
+    battery : Battery
+        The battery and site limits.
+    tariff : Tariff
+        The retail tariff (its demand windows get targets).
+    step : str or pandas.Timedelta
+        Interval length.
+    forecast : ForecastProvider
+        Gives the forecasts each plan is made on.
+    model_factory : ModelFactory
+        ``factory(n_steps)``: a dispatch model for a horizon of that length (built once each).
+    settings : ControlSettings, default ControlSettings()
+        Cadence, horizon, events, fallback.
+    award_names : tuple of str, default ()
+        Schedule columns of market awards to pass on in each setpoint.
+
+    Attributes
+    ----------
+    plans : list of dict
+        One row per plan: ``issue_time``, ``reason``, ``n_steps``, ``status``, ``error``,
+        ``objective_usd``, ``mip_gap``, ``forecast_s``, ``optimize_s``.
+    """
+
+    def __init__(
+        self,
+        *,
+        battery: Battery,
+        tariff: Tariff,
+        step: str | pd.Timedelta,
+        forecast: ForecastProvider,
+        model_factory: ModelFactory,
+        settings: ControlSettings = ControlSettings(),  # noqa: B008 - frozen dataclass
+        award_names: tuple[str, ...] = (),
+    ) -> None:
+        if not isinstance(battery, Battery):
+            raise InputError("battery", type(battery).__name__, "an optimizer Battery")
+        if not isinstance(tariff, Tariff):
+            raise InputError("tariff", type(tariff).__name__, "a markets Tariff")
+        if not isinstance(settings, ControlSettings):
+            raise InputError("settings", type(settings).__name__, "a ControlSettings")
+        self.battery = battery
+        self.tariff = tariff
+        self.step_td = pd.Timedelta(step)
+        self.settings = settings
+        self._step_ns = self.step_td.value
+        self._dt_h = self.step_td / pd.Timedelta(hours=1)
+        self._forecast = forecast
+        self._factory = model_factory
+        self._models: dict[int, DispatchSolver] = {}
+        self._award_names = award_names
+        self._targets: dict[WindowKey, float] = {}
+        self._actual: dict[WindowKey, float] = {}
+        self._plan: _Plan | None = None
+        self._last_plan_ns: int | None = None
+        self._event: str | None = None
+        self._history_ns: list[int] = []
+        self._history_kw: list[float] = []
+        self._pending: tuple[int, tuple[WindowKey, ...]] | None = None
+        self.plans: list[dict[str, Any]] = []
+        self.forecast_s = 0.0
+        self.optimize_s = 0.0
+
+    # -- state ------------------------------------------------------------------------------
+    @property
+    def targets_kw(self) -> dict[WindowKey, float]:
+        """Demand target per priced window ``(year*12+month, "flat"|"tou", period)`` [kW]."""
+        return dict(self._targets)
+
+    @property
+    def peaks_kw(self) -> dict[WindowKey, float]:
+        """Highest metered interval per priced window so far [kW]."""
+        return dict(self._actual)
+
+    def month_to_date(self, now: pd.Timestamp) -> MonthToDate:
+        """Billing state of ``now``'s month from the intervals recorded before ``now``."""
+        if not self._history_ns:
+            return MonthToDate()
+        ns = np.asarray(self._history_ns, dtype=np.int64)
+        values = np.asarray(self._history_kw, dtype=float)
+        tz = now.tz
+        if self.tariff.ratchet is None:
+            month_start = now.tz_localize(None).to_period("M").to_timestamp()
+            begin = pd.Timestamp(month_start).tz_localize(tz, ambiguous=True).value
+            keep = ns >= begin
+            ns, values = ns[keep], values[keep]
+        # a zero-power probe at ``now`` makes the bill engine measure ``now``'s month
+        labels = pd.DatetimeIndex(np.append(ns, now.value)).tz_localize("UTC").tz_convert(tz)
+        labels = pd.DatetimeIndex(labels, freq=self.step_td) if len(labels) > 1 else labels
+        if len(labels) == 1:
+            labels = pd.date_range(now, periods=1, freq=self.step_td)
+        usage = month_to_date(self.tariff, pd.Series(np.append(values, 0.0), index=labels))
+        energy = self.tariff.energy is not None
+        return MonthToDate(
+            flat_peak_kw=max(usage.flat_peak_kw, 0.0),
+            tou_peak_kw=tuple(max(v, 0.0) for v in usage.tou_peak_kw),
+            ratchet_peak_kw=max(usage.ratchet_peak_kw, 0.0),
+            import_kwh_by_period=usage.import_kwh_by_period if energy else (),
+            export_kwh_by_period=usage.export_kwh_by_period if energy else (),
+        )
+
+    # -- planning ---------------------------------------------------------------------------
+    def _horizon(self, now: pd.Timestamp) -> pd.DatetimeIndex:
+        if self.settings.horizon is Horizon.MONTH:
+            month = now.tz_localize(None).to_period("M") + 1
+            end = pd.Timestamp(month.to_timestamp()).tz_localize(now.tz, ambiguous=True)
+            n = max(1, round((end - now) / self.step_td))
+        else:
+            n = max(1, round(pd.Timedelta(hours=self.settings.lookahead_h) / self.step_td))
+        return pd.date_range(now, periods=n, freq=self.step_td)
+
+    def plan(self, now: pd.Timestamp, soc_kwh: float, reason: str = "schedule") -> None:
+        """Make a new plan at ``now`` from the stored energy ``soc_kwh`` [kWh]."""
+        row: dict[str, Any] = {
+            "issue_time": now,
+            "reason": reason,
+            "n_steps": 0,
+            "status": "optimal",
+            "error": "",
+            "objective_usd": math.nan,
+            "mip_gap": math.nan,
+            "forecast_s": 0.0,
+            "optimize_s": 0.0,
+        }
+        self._last_plan_ns = now.value
+        self._event = None
+        started = time.perf_counter()
+        try:
+            fc = self._forecast.forecast(now, self._horizon(now))
+        except InputError as exc:
+            fc = None
+            row.update(status="fallback", error=f"forecast: {exc}")
+        row["forecast_s"] = time.perf_counter() - started
+        self.forecast_s += row["forecast_s"]
+        plan = None
+        if fc is not None:
+            row["n_steps"] = len(fc.index)
+            started = time.perf_counter()
+            try:
+                plan, result = self._solve(now, fc, soc_kwh)
+                row["objective_usd"] = float(result.objective_usd)
+                row["mip_gap"] = float(getattr(result.solver, "mip_gap", math.nan))
+            except SolverError as exc:
+                row.update(status="fallback", error=f"solver: {exc}")
+            row["optimize_s"] = time.perf_counter() - started
+            self.optimize_s += row["optimize_s"]
+        if plan is None:
+            logger.warning("plan at %s fell back: %s", now, row["error"])
+            plan = self._fallback_plan(now, fc)
+        self._plan = plan
+        self.plans.append(row)
+
+    def _solve(self, now: pd.Timestamp, fc: Forecast, soc_kwh: float) -> tuple[_Plan, Any]:
+        n = len(fc.index)
+        model = self._models.get(n)
+        if model is None:
+            model = self._models[n] = self._factory(n)
+        b = self.battery
+        soc_fraction = min(max(soc_kwh / b.energy_kwh, b.soc_min_fraction), b.soc_max_fraction)
+        pv = None if fc.pv_kw is None else pd.Series(fc.pv_kw, index=fc.index)
+        extra = {} if fc.stream_inputs is None else {"stream_inputs": fc.stream_inputs}
+        planned_load = fc.load_high_kw if self.settings.plan_on_high else fc.load_kw
+        result = model.solve(
+            load_kw=pd.Series(planned_load, index=fc.index),
+            pv_kw=pv,
+            initial_soc_fraction=soc_fraction,
+            terminal=TerminalSoc(),
+            month_to_date=self.month_to_date(now),
+            **extra,
+        )
+        sched = result.schedule
+        charge = np.maximum(sched["charge_kw"].to_numpy(dtype=float), 0.0)
+        discharge = np.maximum(sched["discharge_kw"].to_numpy(dtype=float), 0.0)
+        grid = sched["grid_import_kw"].to_numpy(dtype=float) - sched["grid_export_kw"].to_numpy(
+            dtype=float
+        )
+        windows = window_map(self.tariff, fc.index)
+        self._prune(int(windows.month_key[0]))
+        for key, peak in windows.peaks(grid).items():
+            self._targets[key] = max(peak, self._actual.get(key, 0.0))
+        pv_arr = np.zeros(n) if fc.pv_kw is None else np.asarray(fc.pv_kw, dtype=float)
+        high_net = np.asarray(fc.load_high_kw, dtype=float) - pv_arr
+        raise_kw = self._target_raise_kw(high_net, windows, soc_kwh)
+        if raise_kw > 0:
+            for key in windows.all_keys():
+                self._targets[key] = max(self._targets[key] + raise_kw, self._actual.get(key, 0.0))
+        import_kw = np.maximum(grid, 0.0)
+        ceiling = np.maximum(import_kw, windows.targets(self._actual))
+        ceiling = np.where(np.isfinite(ceiling), ceiling, import_kw)
+        need = energy_need_kwh(
+            high_net, windows.targets(self._targets), b, self._dt_h, ceiling_kw=ceiling
+        )
+        awards = {
+            name: sched[name].to_numpy(dtype=float)
+            for name in self._award_names
+            if name in sched.columns
+        }
+        plan = _Plan(
+            start_ns=now.value,
+            number=len(self.plans),
+            windows=windows,
+            charge=charge,
+            discharge=discharge,
+            soc=sched["soc_kwh"].to_numpy(dtype=float),
+            need=need,
+            import_kw=import_kw,
+            load=np.asarray(fc.load_kw, dtype=float),
+            pv=pv_arr,
+            awards=awards,
+        )
+        return plan, result
+
+    def _target_raise_kw(self, high_net: np.ndarray, windows: WindowMap, soc_kwh: float) -> float:
+        """Least uniform raise of the plan's targets that the stored energy can hold [kW].
+
+        The plan's targets come from the point forecast; holding them through the high-load
+        scenario needs :func:`~control.realtime.energy_need_kwh` at the first step. When that
+        exceeds the energy stored above ``soc_min_kwh``, the targets of the horizon are raised
+        together by the least amount (bisection) that brings the need within it.
+        """
+        b = self.battery
+        base = windows.targets(self._targets)
+        available = max(soc_kwh - b.soc_min_kwh, 0.0)
+
+        def need(raise_kw: float) -> float:
+            return float(energy_need_kwh(high_net, base + raise_kw, b, self._dt_h)[0])
+
+        if need(0.0) <= available + _RESERVE_TOL_KWH:
+            return 0.0
+        finite = np.isfinite(base)
+        high = float(np.max(high_net[finite] - base[finite], initial=0.0))
+        low = 0.0
+        for _ in range(30):
+            middle = 0.5 * (low + high)
+            if need(middle) <= available:
+                high = middle
+            else:
+                low = middle
+            if high - low < 0.05:
+                break
+        return high
+
+    def _fallback_plan(self, now: pd.Timestamp, fc: Forecast | None) -> _Plan:
+        """Idle powers; the real-time layer keeps holding the targets (``PEAK_GUARD``)."""
+        index = fc.index if fc is not None else self._horizon(now)
+        index = index[: max(1, round(pd.Timedelta(days=1) / self.step_td))]
+        n = len(index)
+        windows = window_map(self.tariff, index)
+        if self.settings.fallback is Fallback.HOLD:
+            windows = WindowMap(
+                month_key=windows.month_key,
+                flat=np.zeros(n, dtype=bool),
+                tou=np.full(n, -1, dtype=np.int64),
+            )
+        zeros = np.zeros(n)
+        return _Plan(
+            start_ns=now.value,
+            number=len(self.plans),
+            windows=windows,
+            charge=zeros,
+            discharge=zeros,
+            soc=np.full(n, np.nan),
+            need=np.zeros(n + 1),
+            import_kw=np.zeros(n),
+            load=np.full(n, np.nan) if fc is None else np.asarray(fc.load_kw[:n], dtype=float),
+            pv=np.full(n, np.nan) if fc is None or fc.pv_kw is None else fc.pv_kw[:n],
+            awards={},
+        )
+
+    def _prune(self, month_key: int) -> None:
+        """Forget windows of months before ``month_key``."""
+        for store in (self._targets, self._actual):
+            for key in [k for k in store if k[0] < month_key]:
+                del store[key]
+
+    # -- every interval ---------------------------------------------------------------------
+    def _position(self, now: pd.Timestamp) -> int:
+        assert self._plan is not None
+        offset = now.value - self._plan.start_ns
+        return offset // self._step_ns if offset >= 0 else -1
+
+    def _due(self, now: pd.Timestamp, soc_kwh: float) -> str | None:
+        if self._plan is None:
+            return "start"
+        k = self._position(now)
+        if not 0 <= k < len(self._plan):
+            return "plan ended"
+        if now.value != self._plan.start_ns and self.settings.cadence.is_due(now):
+            return "schedule"
+        if not self.settings.replan_on_events or self._last_plan_ns is None:
+            return None
+        if now.value - self._last_plan_ns < self.settings.event_gap_h * 3.6e12:
+            return None
+        if self._event is not None:
+            return self._event
+        reserve = self.battery.soc_min_kwh + self._plan.need[k]
+        if soc_kwh < reserve - _RESERVE_TOL_KWH:
+            return "reserve"
+        return None
+
+    def step(
+        self, now: pd.Timestamp, *, load_kw: float, pv_kw: float = 0.0, soc_kwh: float
+    ) -> Setpoint:
+        """Setpoint for the interval starting at ``now``, knowing its load and PV [kW].
+
+        Parameters
+        ----------
+        now : pandas.Timestamp
+            Start of the interval (tz-aware, site-local), on the controller's step.
+        load_kw, pv_kw : float
+            Metered load and PV of the interval [kW] (the real-time layer's measurement).
+        soc_kwh : float
+            Stored energy at the start of the interval [kWh].
+        """
+        reason = self._due(now, soc_kwh)
+        if reason is not None:
+            self.plan(now, soc_kwh, reason)
+        plan = self._plan
+        assert plan is not None
+        k = self._position(now)
+        keys = plan.windows.keys(k)
+        target = min((self._targets.get(key, math.inf) for key in keys), default=math.inf)
+        paid = min((self._actual.get(key, 0.0) for key in keys), default=math.inf)
+        ceiling = max(paid, plan.import_kw[k])
+        reserve = self.battery.soc_min_kwh + plan.need[k + 1]
+        net = load_kw - pv_kw
+        if self.settings.hold_targets:
+            charge, discharge = realtime_setpoint(
+                net_kw=net,
+                plan_charge_kw=plan.charge[k],
+                plan_discharge_kw=plan.discharge[k],
+                target_kw=target,
+                soc_kwh=soc_kwh,
+                reserve_kwh=reserve,
+                battery=self.battery,
+                dt_h=self._dt_h,
+                ceiling_kw=ceiling,
+            )
+        else:
+            room = max(min(target, ceiling) - net, 0.0)
+            charge, discharge = min(plan.charge[k], room), plan.discharge[k]
+        self._pending = (now.value, keys)
+        return Setpoint(
+            start=now,
+            charge_kw=charge,
+            discharge_kw=discharge,
+            target_kw=target,
+            reserve_kwh=reserve,
+            plan_charge_kw=float(plan.charge[k]),
+            plan_discharge_kw=float(plan.discharge[k]),
+            plan_soc_kwh=float(plan.soc[k]),
+            load_forecast_kw=float(plan.load[k]),
+            pv_forecast_kw=float(plan.pv[k]),
+            plan_number=plan.number,
+            awards_kw={name: float(v[k]) for name, v in plan.awards.items()},
+        )
+
+    def record(self, now: pd.Timestamp, *, grid_kw: float) -> None:
+        """The metered net import of the interval starting at ``now`` [kW] (import > 0)."""
+        if self._history_ns and now.value != self._history_ns[-1] + self._step_ns:
+            raise InputError(
+                "record(now)", now, f"the interval after the last recorded one ({self._step_ns} ns)"
+            )
+        self._history_ns.append(now.value)
+        self._history_kw.append(float(grid_kw))
+        if self._pending is None or self._pending[0] != now.value:
+            return
+        for key in self._pending[1]:
+            if grid_kw > self._actual.get(key, 0.0):
+                self._actual[key] = grid_kw
+            if grid_kw > self._targets.get(key, math.inf) + _PEAK_TOL_KW:
+                self._targets[key] = grid_kw
+                self._event = "peak"
+        self._pending = None

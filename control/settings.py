@@ -1,0 +1,118 @@
+"""How the online controller plans: cadence, horizon, events and the fallback."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+import pandas as pd
+
+from core.errors import InputError
+from core.validation import require_positive
+
+__all__ = ["Cadence", "ControlSettings", "Fallback", "Horizon"]
+
+
+class Cadence(enum.Enum):
+    """How often the dispatch is re-planned on schedule (events may add plans)."""
+
+    STEP = "step"
+    """Every simulation step."""
+    HOURLY = "hourly"
+    """At the start of every local hour."""
+    DAILY = "daily"
+    """At every local midnight."""
+    MONTHLY = "monthly"
+    """At the start of every local calendar month (a month-long look-ahead plans a whole
+    billing month at once)."""
+
+    def period(self, step: pd.Timedelta) -> pd.Timedelta:
+        """Shortest time between two decisions for a data step of ``step``."""
+        if self is Cadence.STEP:
+            return step
+        if self is Cadence.HOURLY:
+            return pd.Timedelta(hours=1)
+        return pd.Timedelta(days=1) if self is Cadence.DAILY else pd.Timedelta(days=28)
+
+    def is_due(self, now: pd.Timestamp) -> bool:
+        """True when ``now`` (site-local) is a scheduled decision time."""
+        if self is Cadence.STEP:
+            return True
+        if now.minute != 0:
+            return False
+        if self is Cadence.HOURLY:
+            return True
+        if now.hour != 0:
+            return False
+        return self is Cadence.DAILY or now.day == 1
+
+
+class Fallback(enum.Enum):
+    """What the battery does while no plan could be made (a failed forecast or solve)."""
+
+    HOLD = "hold"
+    """Stay idle: hold the state of charge."""
+    PEAK_GUARD = "peak_guard"
+    """Discharge to keep the meter at or below the month's peak so far (the real-time layer
+    on the last targets); recharge below them."""
+
+
+class Horizon(enum.Enum):
+    """How far each plan looks."""
+
+    LOOKAHEAD = "lookahead"
+    """A fixed look-ahead (``lookahead_h``)."""
+    MONTH = "month"
+    """To the end of the billing month of the plan's first step (the prescient bound plans a
+    whole month at once with the actuals)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ControlSettings:
+    """Planning settings of a :class:`control.Controller`.
+
+    Parameters
+    ----------
+    cadence : Cadence, default Cadence.DAILY
+        Scheduled re-planning.
+    lookahead_h : float, default 48.0
+        Plan length for ``Horizon.LOOKAHEAD`` [h]; at least one cadence period.
+    horizon : Horizon, default Horizon.LOOKAHEAD
+        Fixed look-ahead or to the end of the billing month.
+    replan_on_events : bool, default True
+        Also re-plan when the meter sets a peak above its target or the stored energy falls
+        below the reserve (at most once per ``event_gap_h``).
+    event_gap_h : float, default 1.0
+        Least time between two event-driven plans [h].
+    hold_targets : bool, default True
+        Run the real-time layer (hold the demand targets, keep the reserve); False applies the
+        plan's powers as they are (charging still never lifts the meter above the target).
+    fallback : Fallback, default Fallback.PEAK_GUARD
+        What runs while no plan could be made.
+    plan_on_high : bool, default True
+        Solve each plan on the high-load scenario (its arbitrage then keeps the energy the
+        high scenario's peaks need); False solves on the point forecast and only the targets
+        and the reserve see the high scenario.
+    """
+
+    cadence: Cadence = Cadence.DAILY
+    lookahead_h: float = 48.0
+    horizon: Horizon = Horizon.LOOKAHEAD
+    replan_on_events: bool = True
+    event_gap_h: float = 1.0
+    hold_targets: bool = True
+    fallback: Fallback = Fallback.PEAK_GUARD
+    plan_on_high: bool = True
+
+    def __post_init__(self) -> None:
+        for name, kind in (("cadence", Cadence), ("horizon", Horizon), ("fallback", Fallback)):
+            value = getattr(self, name)
+            if not isinstance(value, kind):
+                raise InputError(
+                    f"ControlSettings.{name}", value, f"one of {[v.value for v in kind]}"
+                )
+        require_positive("ControlSettings.lookahead_h", self.lookahead_h)
+        require_positive("ControlSettings.event_gap_h", self.event_gap_h)
+        for name in ("replan_on_events", "hold_targets", "plan_on_high"):
+            if not isinstance(getattr(self, name), bool):
+                raise InputError(f"ControlSettings.{name}", getattr(self, name), "a boolean")

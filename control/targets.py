@@ -1,0 +1,101 @@
+"""Demand targets: which priced demand windows each interval belongs to, and their targets.
+
+A *demand window* is what a demand charge is billed on within one billing month: the flat
+(all-hours) peak, or the peak of one TOU demand period. Windows are keyed
+``(month_key, kind, period)`` with ``month_key = year * 12 + month`` of the local clock,
+``kind`` ``"flat"`` or ``"tou"``. Only windows with a positive rate count; an interval in no
+priced window has no target (``inf``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from markets.tariff import Tariff
+
+__all__ = ["WindowKey", "WindowMap", "window_map"]
+
+WindowKey = tuple[int, str, int]
+
+
+def _priced(tiers) -> bool:
+    return any(t.rate_usd_per_kw > 0 for t in tiers)
+
+
+@dataclass(frozen=True)
+class WindowMap:
+    """Priced demand windows of a run of intervals.
+
+    Attributes
+    ----------
+    month_key : numpy.ndarray
+        ``year * 12 + month`` of each interval (local clock).
+    flat : numpy.ndarray of bool
+        The interval is in its month's priced flat window.
+    tou : numpy.ndarray of int
+        The interval's priced TOU demand period, -1 where none is priced.
+    """
+
+    month_key: np.ndarray
+    flat: np.ndarray
+    tou: np.ndarray
+
+    def keys(self, k: int) -> tuple[WindowKey, ...]:
+        """The priced windows of interval ``k``."""
+        month = int(self.month_key[k])
+        out: list[WindowKey] = []
+        if self.flat[k]:
+            out.append((month, "flat", 0))
+        if self.tou[k] >= 0:
+            out.append((month, "tou", int(self.tou[k])))
+        return tuple(out)
+
+    def all_keys(self) -> set[WindowKey]:
+        """Every priced window that some interval belongs to."""
+        return {key for k in range(len(self.month_key)) for key in self.keys(k)}
+
+    def peaks(self, values_kw: np.ndarray) -> dict[WindowKey, float]:
+        """Highest value [kW] over each window's intervals (e.g. a plan's grid import)."""
+        out: dict[WindowKey, float] = {}
+        for month in np.unique(self.month_key):
+            in_month = self.month_key == month
+            where = in_month & self.flat
+            if where.any():
+                out[(int(month), "flat", 0)] = float(values_kw[where].max())
+            for p in np.unique(self.tou[in_month & (self.tou >= 0)]):
+                where = in_month & (self.tou == p)
+                out[(int(month), "tou", int(p))] = float(values_kw[where].max())
+        return out
+
+    def targets(self, targets_kw: Mapping[WindowKey, float]) -> np.ndarray:
+        """Per-interval target [kW]: the lowest target of its windows (``inf`` if none)."""
+        n = len(self.month_key)
+        out = np.full(n, np.inf)
+        for (month, kind, period), value in targets_kw.items():
+            where = self.month_key == month
+            where = where & (self.flat if kind == "flat" else self.tou == period)
+            out[where] = np.minimum(out[where], value)
+        return out
+
+
+def window_map(tariff: Tariff, index: pd.DatetimeIndex) -> WindowMap:
+    """The priced demand windows of the intervals labelled ``index`` (site-local zone)."""
+    n = len(index)
+    month_key = np.asarray(index.year * 12 + index.month, dtype=np.int64)
+    flat = np.zeros(n, dtype=bool)
+    if tariff.flat_demand is not None:
+        periods = tariff.flat_demand.periods
+        month_priced = np.array(
+            [_priced(periods[p]) for p in tariff.flat_demand.month_periods], dtype=bool
+        )
+        flat = month_priced[np.asarray(index.month) - 1]
+    tou = np.full(n, -1, dtype=np.int64)
+    if tariff.tou_demand is not None:
+        priced = np.array([_priced(t) for t in tariff.tou_demand.periods], dtype=bool)
+        period = np.asarray(tariff.tou_demand_period(index), dtype=np.int64)
+        tou = np.where(priced[period], period, -1)
+    return WindowMap(month_key=month_key, flat=flat, tou=tou)
