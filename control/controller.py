@@ -407,12 +407,16 @@ class Controller:
         return high
 
     def _fallback_plan(self, now: pd.Timestamp, fc: Forecast | None) -> _Plan:
-        """Idle powers; the real-time layer keeps holding the targets (``PEAK_GUARD``)."""
+        """Idle powers; ``PEAK_GUARD``: the real-time layer holds the month's metered peaks."""
         index = fc.index if fc is not None else self._horizon(now)
         index = index[: max(1, round(pd.Timedelta(days=1) / self.step_td))]
         n = len(index)
         windows = window_map(self.tariff, index)
-        if self.settings.fallback is Fallback.HOLD:
+        if self.settings.fallback is Fallback.PEAK_GUARD:
+            for key in windows.all_keys():
+                if key in self._actual:
+                    self._targets[key] = self._actual[key]
+        else:
             windows = WindowMap(
                 month_key=windows.month_key,
                 flat=np.zeros(n, dtype=bool),

@@ -53,8 +53,8 @@ class Fallback(enum.Enum):
     HOLD = "hold"
     """Stay idle: hold the state of charge."""
     PEAK_GUARD = "peak_guard"
-    """Discharge to keep the meter at or below the month's peak so far (the real-time layer
-    on the last targets); recharge below them."""
+    """Discharge to keep the meter at or below the month's metered peak so far in each priced
+    demand window (the real-time layer alone); idle otherwise."""
 
 
 class Horizon(enum.Enum):
