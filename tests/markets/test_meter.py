@@ -258,6 +258,41 @@ def test_new_month_is_zero_with_the_ratchet_look_back():
     assert err.value.field == "at"
 
 
+def test_a_block_across_midnight_belongs_to_the_month_it_starts_in():
+    # A 90-min window on the UTC epoch: in New York (UTC-5) blocks start at 22:00 and 23:30,
+    # so the block 23:30-01:00 spans the month change. 15-min steps from 2024-01-31 22:00:
+    #   22:00-23:15  10 kW x 6            -> 10 kW (January)
+    #   23:30, 23:45 100 kW; 00:00-00:45 40 kW -> (200 + 160) / 6 = 60 kW, January's block
+    #   01:00-02:15  20 kW x 6            -> 20 kW (February)
+    # With a one-month ratchet look-back, February's reference is January's 60 kW.
+    tariff = _half_day_tariff(
+        demand_window_minutes=90.0,
+        ratchet=DemandRatchet(lookback_fraction=0.5, lookback_range_months=1),
+    )
+    load = series(
+        "2024-01-31 22:00", [10.0] * 6 + [100.0] * 2 + [40.0] * 4 + [20.0] * 6, freq="15min"
+    )
+    meter = MonthToDateMeter(tariff, step="15min")
+    meter.record_many(load.index[:10], load.to_numpy()[:10])  # through 00:15
+    assert meter.open_block_kw == pytest.approx(70.0)  # (200 + 80) / 4
+    usage = meter.usage()
+    assert (usage.month, usage.flat_peak_kw, usage.ratchet_peak_kw) == (
+        pd.Period("2024-02", freq="M"),
+        0.0,
+        10.0,
+    )
+    for stamp, kw in list(load.items())[10:12]:  # through 00:45: the block completes
+        meter.record(stamp, kw)
+    assert meter.open_block_kw is None
+    assert meter.usage().ratchet_peak_kw == pytest.approx(60.0)
+    assert meter.usage().flat_peak_kw == 0.0
+    for stamp, kw in list(load.items())[12:]:
+        meter.record(stamp, kw)
+    _assert_usage_equal(meter.usage(load.index[-1]), month_to_date(tariff, load))
+    assert meter.usage().flat_peak_kw == 20.0
+    assert meter.usage().ratchet_peak_kw == pytest.approx(60.0)
+
+
 def test_usage_before_anything_is_recorded():
     meter = MonthToDateMeter(_half_day_tariff(), step="1h")
     assert meter.next_start is None
