@@ -202,6 +202,7 @@ class MonthToDateMeter:
         self._chunk_month: list[int] = []
         self._chunk_energy: list[int] = []
         self._chunk_tou: list[int] = []
+        self._chunk_arrays: tuple[np.ndarray, ...] = ()
 
     @staticmethod
     def _window(tariff: Tariff, step_ns: int) -> int | None:
@@ -325,14 +326,8 @@ class MonthToDateMeter:
             raise InputError("index", index[0], self._expected())
         if self._tz is None:
             self._set_zone(index.tz)
-        local = index.tz_convert(self._tz)
-        key = np.asarray(local.year, dtype=np.int64) * 12 + np.asarray(local.month) - 1
+        key, energy, tou = self._periods(ns, index)
         n = len(x)
-        if self._tariff.energy is not None:
-            energy = self._tariff.energy_period(local)
-        else:
-            energy = np.zeros(n, dtype=np.int64)
-        tou = self._tariff.tou_demand_period(local) if self._n_tou else np.zeros(n, np.int64)
         imp = np.maximum(x, 0.0) * self._dt_h
         exp = np.maximum(-x, 0.0) * self._dt_h
         cuts = np.flatnonzero(key[1:] != key[:-1]) + 1
@@ -425,19 +420,39 @@ class MonthToDateMeter:
         self._flat_peak_kw = 0.0
         self._tou_peak_kw = [0.0] * self._n_tou
 
+    def _lookups(self, local: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Month key, energy period and TOU demand period of each interval of ``local``."""
+        n = len(local)
+        key = np.asarray(local.year, dtype=np.int64) * 12 + np.asarray(local.month) - 1
+        tariff = self._tariff
+        zeros = np.zeros(n, dtype=np.int64)
+        energy = tariff.energy_period(local) if tariff.energy is not None else zeros
+        tou = tariff.tou_demand_period(local) if self._n_tou else zeros
+        return key, energy, tou
+
     def _load_chunk(self, ns: int) -> None:
         """Look up the month and periods of the intervals of the ~32 days from ``ns``."""
         n = max(2, -(-_CHUNK_NS // self._step_ns))
         index = pd.date_range(pd.Timestamp(ns, tz=self._tz), periods=n, freq=self.step)
-        tariff = self._tariff
         self._chunk_start_ns = ns
         self._chunk_end_ns = ns + n * self._step_ns
-        month = np.asarray(index.year, dtype=np.int64) * 12 + np.asarray(index.month) - 1
-        self._chunk_month = month.tolist()
-        self._chunk_energy = (
-            tariff.energy_period(index).tolist() if tariff.energy is not None else [0] * n
+        self._chunk_arrays = self._lookups(index)
+        self._chunk_month, self._chunk_energy, self._chunk_tou = (
+            a.tolist() for a in self._chunk_arrays
         )
-        self._chunk_tou = tariff.tou_demand_period(index).tolist() if self._n_tou else [0] * n
+
+    def _periods(
+        self, ns: np.ndarray, index: pd.DatetimeIndex
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Month keys and periods of ``record_many``'s intervals, from the cache if short."""
+        n = len(ns)
+        if n * self._step_ns > _CHUNK_NS:
+            return self._lookups(index.tz_convert(self._tz))
+        if not self._chunk_start_ns <= int(ns[0]) <= int(ns[-1]) < self._chunk_end_ns:
+            self._load_chunk(int(ns[0]))
+        i = (int(ns[0]) - self._chunk_start_ns) // self._step_ns
+        key, energy, tou = self._chunk_arrays
+        return key[i : i + n], energy[i : i + n], tou[i : i + n]
 
     # -- reading ------------------------------------------------------------------------------
     def _month_of(self, ns: int) -> int:

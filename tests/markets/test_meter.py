@@ -258,7 +258,8 @@ def test_new_month_is_zero_with_the_ratchet_look_back():
     assert err.value.field == "at"
 
 
-def test_a_block_across_midnight_belongs_to_the_month_it_starts_in():
+@pytest.mark.parametrize("many", [False, True])
+def test_a_block_across_midnight_belongs_to_the_month_it_starts_in(many):
     # A 90-min window on the UTC epoch: in New York (UTC-5) blocks start at 22:00 and 23:30,
     # so the block 23:30-01:00 spans the month change. 15-min steps from 2024-01-31 22:00:
     #   22:00-23:15  10 kW x 6            -> 10 kW (January)
@@ -281,8 +282,11 @@ def test_a_block_across_midnight_belongs_to_the_month_it_starts_in():
         0.0,
         10.0,
     )
-    for stamp, kw in list(load.items())[10:12]:  # through 00:45: the block completes
-        meter.record(stamp, kw)
+    if many:  # through 00:45: the block completes
+        meter.record_many(load.index[10:12], load.to_numpy()[10:12])
+    else:
+        for stamp, kw in list(load.items())[10:12]:
+            meter.record(stamp, kw)
     assert meter.open_block_kw is None
     assert meter.usage().ratchet_peak_kw == pytest.approx(60.0)
     assert meter.usage().flat_peak_kw == 0.0
