@@ -38,6 +38,7 @@ import pandas as pd
 from core.errors import InputError
 from core.timegrid import validate_index
 from core.validation import require_nonnegative
+from markets.interval_calendar import IntervalCalendar, month_key
 from markets.tariff import DemandRatchet, Tariff
 
 __all__ = ["MonthToDateMeter", "MonthToDateUsage", "ratchet_reference_kw"]
@@ -45,8 +46,6 @@ __all__ = ["MonthToDateMeter", "MonthToDateUsage", "ratchet_reference_kw"]
 logger = logging.getLogger(__name__)
 
 _NS_PER_H = 3_600 * 10**9
-_NS_PER_DAY = 24 * _NS_PER_H
-_CHUNK_NS = 32 * _NS_PER_DAY  # period lookups are made for this span of time at once
 _UTC_NAMES = ("UTC", "UTC+00:00", "Etc/UTC", "GMT")
 
 
@@ -121,10 +120,6 @@ def ratchet_reference_kw(
     return best
 
 
-def _key(year: int, month: int) -> int:
-    return year * 12 + (month - 1)
-
-
 def _year_month(key: int) -> tuple[int, int]:
     return key // 12, key % 12 + 1
 
@@ -196,13 +191,7 @@ class MonthToDateMeter:
         self._closed: dict[int, float] = {}  # flat peak of each earlier month, by month key
         # the open demand block: id (ns // window), sum, count, month key, TOU period
         self._block: list | None = None
-        # the month key and periods of the intervals of a span of time from a start (a cache)
-        self._chunk_start_ns = 0
-        self._chunk_end_ns = -1
-        self._chunk_month: list[int] = []
-        self._chunk_energy: list[int] = []
-        self._chunk_tou: list[int] = []
-        self._chunk_arrays: tuple[np.ndarray, ...] = ()
+        self._calendar: IntervalCalendar | None = None  # set with the zone
 
     @staticmethod
     def _window(tariff: Tariff, step_ns: int) -> int | None:
@@ -271,18 +260,17 @@ class MonthToDateMeter:
             raise InputError("grid_kw", grid_kw, "a finite net import [kW]")
         if self._tz is None:
             self._set_zone(start.tz)
-        if ns >= self._chunk_end_ns:
-            self._load_chunk(ns)
-        i = (ns - self._chunk_start_ns) // self._step_ns
-        month = self._chunk_month[i]
+        calendar = self._calendar
+        i = calendar.position(ns)
+        month = calendar.month[i]
         if month != self._month:
             self._open_month(month)
         if kw > 0:
-            self._import_kwh[self._chunk_energy[i]] += kw * self._dt_h
+            self._import_kwh[calendar.energy[i]] += kw * self._dt_h
         elif kw < 0:
-            self._export_kwh[self._chunk_energy[i]] += -kw * self._dt_h
+            self._export_kwh[calendar.energy[i]] += -kw * self._dt_h
         self._next_ns = ns + self._step_ns
-        period = self._chunk_tou[i]
+        period = calendar.tou[i]
         if self._window_ns is None:
             self._add_demand(kw, month, period)
             return
@@ -326,7 +314,7 @@ class MonthToDateMeter:
             raise InputError("index", index[0], self._expected())
         if self._tz is None:
             self._set_zone(index.tz)
-        key, energy, tou = self._periods(ns, index)
+        key, energy, tou = self._calendar.arrays(ns, index)
         n = len(x)
         imp = np.maximum(x, 0.0) * self._dt_h
         exp = np.maximum(-x, 0.0) * self._dt_h
@@ -402,6 +390,7 @@ class MonthToDateMeter:
 
     def _set_zone(self, tz: dt.tzinfo) -> None:
         self._tz = tz
+        self._calendar = IntervalCalendar(self._tariff, self._step_ns, tz)
         if str(tz) in _UTC_NAMES:
             logger.warning(
                 "the meter reads billing months and periods on the %s clock; record in the "
@@ -420,47 +409,7 @@ class MonthToDateMeter:
         self._flat_peak_kw = 0.0
         self._tou_peak_kw = [0.0] * self._n_tou
 
-    def _lookups(self, local: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Month key, energy period and TOU demand period of each interval of ``local``."""
-        n = len(local)
-        key = np.asarray(local.year, dtype=np.int64) * 12 + np.asarray(local.month) - 1
-        tariff = self._tariff
-        zeros = np.zeros(n, dtype=np.int64)
-        energy = tariff.energy_period(local) if tariff.energy is not None else zeros
-        tou = tariff.tou_demand_period(local) if self._n_tou else zeros
-        return key, energy, tou
-
-    def _load_chunk(self, ns: int) -> None:
-        """Look up the month and periods of the intervals of the ~32 days from ``ns``."""
-        n = max(2, -(-_CHUNK_NS // self._step_ns))
-        index = pd.date_range(pd.Timestamp(ns, tz=self._tz), periods=n, freq=self.step)
-        self._chunk_start_ns = ns
-        self._chunk_end_ns = ns + n * self._step_ns
-        self._chunk_arrays = self._lookups(index)
-        self._chunk_month, self._chunk_energy, self._chunk_tou = (
-            a.tolist() for a in self._chunk_arrays
-        )
-
-    def _periods(
-        self, ns: np.ndarray, index: pd.DatetimeIndex
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Month keys and periods of ``record_many``'s intervals, from the cache if short."""
-        n = len(ns)
-        if n * self._step_ns > _CHUNK_NS:
-            return self._lookups(index.tz_convert(self._tz))
-        if not self._chunk_start_ns <= int(ns[0]) <= int(ns[-1]) < self._chunk_end_ns:
-            self._load_chunk(int(ns[0]))
-        i = (int(ns[0]) - self._chunk_start_ns) // self._step_ns
-        key, energy, tou = self._chunk_arrays
-        return key[i : i + n], energy[i : i + n], tou[i : i + n]
-
     # -- reading ------------------------------------------------------------------------------
-    def _month_of(self, ns: int) -> int:
-        if self._chunk_start_ns <= ns < self._chunk_end_ns:
-            return self._chunk_month[(ns - self._chunk_start_ns) // self._step_ns]
-        stamp = pd.Timestamp(ns, tz=self._tz)
-        return _key(stamp.year, stamp.month)
-
     def usage(self, at: pd.Timestamp | None = None) -> MonthToDateUsage:
         """The state of the billing month of ``at``.
 
@@ -486,23 +435,24 @@ class MonthToDateMeter:
         if at is None:
             if self._next_ns is None:
                 raise InputError("at", None, "a time (nothing is recorded yet)")
-            key = self._month_of(self._next_ns)
+            key = self._calendar.month_of(self._next_ns)
         else:
             at = _timestamp("at", at)
             local = at.tz_convert(self._tz) if self._tz is not None else at
-            key = _key(local.year, local.month)
+            key = month_key(local.year, local.month)
         if key == self._month:
             return self._state(key, self._flat_peak_kw, self._tou_peak_kw, self._closed.items())
-        if self._next_ns is None or key == self._month_of(self._next_ns):
+        if self._next_ns is None or key == self._calendar.month_of(self._next_ns):
             earlier = list(self._closed.items())
             if self._month is not None:
                 earlier.append((self._month, self._flat_peak_kw))
             return self._state(key, 0.0, [0.0] * self._n_tou, earlier, empty=True)
+        upcoming = self._period(self._calendar.month_of(self._next_ns))
         raise InputError(
             "at",
             at,
             f"a time in the billing month being recorded ({self._period(self._month)}) or in "
-            f"the month of the next interval ({self._period(self._month_of(self._next_ns))})",
+            f"the month of the next interval ({upcoming})",
         )
 
     @staticmethod
