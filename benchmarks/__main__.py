@@ -19,6 +19,7 @@ from pathlib import Path
 
 SUITES: tuple[str, ...] = (
     "benchmarks.bench_bill",
+    "benchmarks.bench_meter",
     "benchmarks.bench_dispatch",
     "benchmarks.bench_backtest",
     "benchmarks.bench_forecast",

@@ -69,6 +69,7 @@ import pandas as pd
 
 from core.errors import InputError
 from core.validation import require_nonnegative, validate_series
+from markets.meter import MonthToDateUsage, ratchet_reference_kw
 from markets.tariff import DemandTier, EnergyTier, ExportMode, Tariff
 
 __all__ = ["Bill", "MonthToDateUsage", "compute_bill", "month_to_date", "tier_cost"]
@@ -116,34 +117,6 @@ class Bill:
     total_usd: float
     tariff_name: str
     unsupported: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, kw_only=True)
-class MonthToDateUsage:
-    """What a billing month has set so far: the state the optimizer's ``MonthToDate`` carries.
-
-    Parameters
-    ----------
-    month : pandas.Period
-        The billing month (the month of the series' last interval).
-    flat_peak_kw : float
-        Highest (window-averaged) import this month [kW].
-    tou_peak_kw : tuple of float
-        Highest import this month in each TOU demand period [kW]; empty without TOU demand.
-    ratchet_peak_kw : float
-        Highest flat peak among the ratchet's look-back months before this month that are in
-        the series [kW]; 0 without a ratchet.
-    import_kwh_by_period, export_kwh_by_period : tuple of float
-        Energy imported / exported this month in each energy period [kWh]; one entry (all
-        hours) when the tariff has no energy charges.
-    """
-
-    month: pd.Period
-    flat_peak_kw: float
-    tou_peak_kw: tuple[float, ...]
-    ratchet_peak_kw: float
-    import_kwh_by_period: tuple[float, ...]
-    export_kwh_by_period: tuple[float, ...]
 
 
 @dataclass(frozen=True)
@@ -384,21 +357,8 @@ def _energy_charge(tariff: Tariff, kwh_by_period: np.ndarray) -> float:
 
 def _ratchet_reference_kw(tariff: Tariff, usage: _Usage, i: int, history_kw: float) -> float:
     """Highest flat peak among the look-back months before month ``i`` (and history)."""
-    ratchet = tariff.ratchet
-    if ratchet is None:
-        return 0.0
-    year, month = usage.months[i]
-    best = history_kw
-    for j in range(i):
-        y_j, m_j = usage.months[j]
-        back = (year - y_j) * 12 + (month - m_j)
-        if ratchet.lookback_range_months > 0:
-            counts = 1 <= back <= ratchet.lookback_range_months
-        else:
-            counts = 1 <= back <= 11 and ratchet.lookback_months[m_j - 1]
-        if counts:
-            best = max(best, float(usage.flat_peak_kw[j]))
-    return best
+    earlier = zip(usage.months[:i], usage.flat_peak_kw[:i].tolist(), strict=True)
+    return ratchet_reference_kw(tariff.ratchet, usage.months[i], earlier, history_kw)
 
 
 def _price(tariff: Tariff, usage: _Usage, history_kw: float) -> pd.DataFrame:

@@ -1,0 +1,102 @@
+"""Month and tariff periods of the intervals of a fixed step grid, looked up ahead in spans.
+
+:class:`IntervalCalendar` serves :class:`markets.meter.MonthToDateMeter`: the tariff's period
+lookups (:meth:`~markets.tariff.Tariff.energy_period`,
+:meth:`~markets.tariff.Tariff.tou_demand_period`) cost a few milliseconds per call whatever
+the length, so they are made for about 32 days of intervals at once and kept as lists that
+one interval reads in O(1).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from markets.tariff import Tariff
+
+__all__ = ["IntervalCalendar", "month_key"]
+
+SPAN_NS = 32 * 24 * 3_600 * 10**9
+"""Length of time whose intervals are looked up at once [ns]."""
+
+
+def month_key(year: int, month: int) -> int:
+    """A billing month as one integer, ``year * 12 + month - 1``."""
+    return year * 12 + (month - 1)
+
+
+class IntervalCalendar:
+    """Month key, energy period and TOU demand period of the intervals on a step grid.
+
+    Parameters
+    ----------
+    tariff : Tariff
+        The tariff whose schedules are read; without energy (TOU demand) charges the energy
+        (TOU demand) period is 0.
+    step_ns : int
+        The grid's step [ns].
+    tz : datetime.tzinfo
+        The zone whose wall clock sets months and periods.
+
+    Attributes
+    ----------
+    month, energy, tou : list of int
+        Values of the intervals of the loaded span, by position (see :meth:`position`).
+    """
+
+    def __init__(self, tariff: Tariff, step_ns: int, tz: dt.tzinfo) -> None:
+        self._tariff = tariff
+        self._step_ns = step_ns
+        self._tz = tz
+        self._start_ns = 0
+        self._end_ns = -1
+        self._arrays: tuple[np.ndarray, ...] = ()
+        self.month: list[int] = []
+        self.energy: list[int] = []
+        self.tou: list[int] = []
+
+    def lookup(self, local: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Month keys, energy periods and TOU demand periods of ``local`` (int arrays)."""
+        key = np.asarray(local.year, dtype=np.int64) * 12 + np.asarray(local.month) - 1
+        tariff = self._tariff
+        zeros = np.zeros(len(local), dtype=np.int64)
+        energy = tariff.energy_period(local) if tariff.energy is not None else zeros
+        tou = tariff.tou_demand_period(local) if tariff.tou_demand is not None else zeros
+        return key, energy, tou
+
+    def _load(self, ns: int) -> None:
+        n = max(2, -(-SPAN_NS // self._step_ns))
+        index = pd.date_range(
+            pd.Timestamp(ns, tz=self._tz), periods=n, freq=pd.Timedelta(self._step_ns)
+        )
+        self._start_ns = ns
+        self._end_ns = ns + n * self._step_ns
+        self._arrays = self.lookup(index)
+        self.month, self.energy, self.tou = (a.tolist() for a in self._arrays)
+
+    def position(self, ns: int) -> int:
+        """Position in :attr:`month` (etc.) of the interval starting at ``ns`` (on the grid)."""
+        if not self._start_ns <= ns < self._end_ns:
+            self._load(ns)
+        return (ns - self._start_ns) // self._step_ns
+
+    def arrays(
+        self, ns: np.ndarray, index: pd.DatetimeIndex
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Month keys and periods of consecutive intervals ``index`` (starts ``ns``)."""
+        n = len(ns)
+        if n * self._step_ns > SPAN_NS:
+            return self.lookup(index.tz_convert(self._tz))
+        if not self._start_ns <= int(ns[0]) <= int(ns[-1]) < self._end_ns:
+            self._load(int(ns[0]))
+        i = (int(ns[0]) - self._start_ns) // self._step_ns
+        return tuple(a[i : i + n] for a in self._arrays)  # type: ignore[return-value]
+
+    def month_of(self, ns: int) -> int:
+        """Month key of the instant ``ns`` (looked up directly outside the loaded span)."""
+        if self._start_ns <= ns < self._end_ns:
+            return self.month[(ns - self._start_ns) // self._step_ns]
+        stamp = pd.Timestamp(ns, tz=self._tz)
+        return month_key(stamp.year, stamp.month)
