@@ -194,7 +194,9 @@ def fill_week_before(series: pd.Series) -> tuple[pd.Series, int]:
         later = source[i + HOURS_PER_WEEK :: HOURS_PER_WEEK]
         found = [v for v in (*earlier, *later) if not np.isnan(v)]
         if not found:
-            raise InputError(series.name or "series", str(series.index[i]), "a reading in some week")
+            raise InputError(
+                series.name or "series", str(series.index[i]), "a reading in some week"
+            )
         values[i] = found[0]
     return pd.Series(values, index=series.index, name=series.name), len(missing)
 
