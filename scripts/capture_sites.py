@@ -3,6 +3,8 @@
     python scripts/capture_sites.py [--data ../shared/data] [--out out/capture] [--workers 2]
                                     [--only NAME ...] [--months N]
 
+(``--data`` defaults to ``$VALUESTACK_SHARED_DATA``, else ``shared/data`` beside the project.)
+
 Sites (all hourly except the example, which keeps its own 15-min data):
 
 1. ``example_office``: ``examples/site.toml`` as it is (its relative paths resolved against
@@ -49,6 +51,7 @@ import argparse
 import json
 import logging
 import math
+import os
 import sys
 import tomllib
 from collections.abc import Sequence
@@ -270,7 +273,8 @@ def table_row(site: Site, summary: dict) -> dict[str, object]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    default_data = os.environ.get("VALUESTACK_SHARED_DATA", REPO.parent / "shared" / "data")
+    parser.add_argument("--data", type=Path, default=Path(default_data))
     parser.add_argument("--out", type=Path, default=REPO / "out" / "capture")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--only", nargs="+", metavar="NAME", help="site names to run")
