@@ -31,7 +31,9 @@ Gaps: the meter's zeros are missing readings; the reader
 (:func:`forecasting.datasets.read_cambridge_building`) marks them and the partial hours beside
 them (and each file's first hour) as missing. Every missing hour is FILLED with the same
 wall-clock hour one week earlier (two weeks if that is missing too; in the first week, one week
-later) and counted: column ``filled_h`` of the table. Nothing else is filled.
+later) and counted: column ``filled_h`` of the table. Nothing else is filled. The loads keep
+their UK working calendar (UK bank holidays, term times) while the tariff bills US holidays on
+its weekend schedule: a known mismatch of a few days a year.
 
 Forecasts (written by :func:`site_tables`, the one place the config keys live):
 ``forecast.load = "gradient_boosting"`` where the data allows its 56-day warm-up, else
@@ -42,7 +44,7 @@ decision falls in (:func:`sims.capture.period_end`); default: the whole year.
 Sites run as a fleet (:func:`sims.fleet.run_fleet`, process pool; a re-run skips finished
 sites). The table (printed, and written as ``capture.csv`` and ``capture.md`` under ``--out``)
 reads each site's ``summary.json``; the prescient-bound fields are NaN until the backtest
-reports them.
+reports them. A folder remembers its ``--months`` (``capture_run.json``) and refuses another.
 """
 
 from __future__ import annotations
@@ -259,6 +261,7 @@ def table_row(site: Site, summary: dict) -> dict[str, object]:
         "battery_kw": site.power_kw,
         "battery_kwh": site.energy_kwh,
         "data": site.data,
+        "period": f"{summary.get('start', '')[:10]}..{summary.get('end', '')[:10]}",
         "filled_h": site.filled_h,
         "savings_usd": _get(summary, "total_savings_usd"),
         "demand_savings_usd": _get(summary, "demand_savings_usd"),
@@ -271,11 +274,22 @@ def table_row(site: Site, summary: dict) -> dict[str, object]:
     }
 
 
+def _check_same_period(out: Path, months: int | None, parser: argparse.ArgumentParser) -> None:
+    """Refuse to resume a folder run with another ``--months`` (finished sites are skipped)."""
+    marker = out / "capture_run.json"
+    if marker.is_file():
+        earlier = json.loads(marker.read_text()).get("months")
+        if earlier != months:
+            parser.error(f"--out {out} holds a run with --months {earlier}; use another --out")
+    out.mkdir(parents=True, exist_ok=True)
+    marker.write_text(json.dumps({"months": months}))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     default_data = os.environ.get("VALUESTACK_SHARED_DATA", REPO.parent / "shared" / "data")
     parser.add_argument("--data", type=Path, default=Path(default_data))
-    parser.add_argument("--out", type=Path, default=REPO / "out" / "capture")
+    parser.add_argument("--out", type=Path, default=None, help="default out/capture[_<N>m]")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--only", nargs="+", metavar="NAME", help="site names to run")
     parser.add_argument("--months", type=int, default=None)
@@ -283,6 +297,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if args.months is not None:
         period_end(pd.Timestamp("2000-01-01"), args.months)  # validates --months first
+    if args.out is None:
+        suffix = "" if args.months is None else f"_{args.months}m"
+        args.out = REPO / "out" / f"capture{suffix}"
+    _check_same_period(args.out, args.months, parser)
     sites = [example_site(args.out, args.months)]
     sites += doe_sites(args.data, args.out, args.months)
     sites += cambridge_sites(args.data, args.out, args.months)
