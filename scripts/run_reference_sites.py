@@ -34,30 +34,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from sims.fleet import run_fleet  # noqa: E402
-from sims.reference import read_crb_load, write_series_csv  # noqa: E402
-
-SITES = (
-    (
-        "sf_medium_office",
-        "SanFrancisco",
-        "MediumOffice",
-        "America/Los_Angeles",
-        "pge_e19_secondary_5cef0a415457a33576f60fe2.json",
-    ),
-    (
-        "la_retail_store",
-        "LosAngeles",
-        "RetailStore",
-        "America/Los_Angeles",
-        "sce_gs2_tou_optionB_55fc81d7682bea28da64f9ae.json",
-    ),
-    (
-        "houston_hospital",
-        "Houston",
-        "Hospital",
-        "America/Chicago",
-        "entergy_ar_lps_tou_5a592c995457a3371c423a7d.json",
-    ),
+from sims.reference import (  # noqa: E402
+    DOE_SITES,
+    battery_power_kw,
+    read_crb_load,
+    write_series_csv,
 )
 
 FINANCE = """
@@ -83,7 +64,14 @@ tax_rate_fraction = 0.26
 def write_sites(data: Path, out: Path, step: str) -> list[Path]:
     """Write each site's load CSV and configuration; return the configuration paths."""
     configs = []
-    for name, city, building, tz, tariff in SITES:
+    for site in DOE_SITES:
+        name, city, building, tz, tariff = (
+            site.name,
+            site.city,
+            site.building,
+            site.timezone,
+            site.tariff_file,
+        )
         folder = out / "sites" / name
         folder.mkdir(parents=True, exist_ok=True)
         load = read_crb_load(
@@ -93,7 +81,7 @@ def write_sites(data: Path, out: Path, step: str) -> list[Path]:
             timezone=tz,
         )
         write_series_csv(load.to_frame(), folder / "load.csv")
-        power = max(5.0, round(0.2 * load.max() / 5) * 5)
+        power = battery_power_kw(float(load.max()))
         text = f"""[site]
 name = "{name}"
 timezone = "{tz}"
@@ -138,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     fleet = run_fleet(configs, args.out / "results", max_workers=args.workers, progress=True)
     wall = time.perf_counter() - started
     rows = []
-    for name, *_ in SITES:
+    for name in (site.name for site in DOE_SITES):
         summary_path = args.out / "results" / name / "summary.json"
         if not summary_path.is_file():
             continue

@@ -16,6 +16,7 @@ local wall-clock intervals, so nothing is filled or dropped.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,14 @@ import pandas as pd
 
 from core.errors import InputError
 
-__all__ = ["STANDARD_OFFSET_H", "read_crb_load", "write_series_csv"]
+__all__ = [
+    "DOE_SITES",
+    "STANDARD_OFFSET_H",
+    "DoeSite",
+    "battery_power_kw",
+    "read_crb_load",
+    "write_series_csv",
+]
 
 STANDARD_OFFSET_H: dict[str, int] = {
     "America/Los_Angeles": -8,
@@ -33,6 +41,52 @@ STANDARD_OFFSET_H: dict[str, int] = {
     "America/New_York": -5,
 }
 """UTC offset of local standard time [h] for the zones of the reference buildings."""
+
+
+@dataclass(frozen=True)
+class DoeSite:
+    """A DOE reference building placed on a real URDB tariff (file in ``reopt/urdb``)."""
+
+    name: str
+    city: str
+    building: str
+    timezone: str
+    tariff_file: str
+
+
+DOE_SITES: tuple[DoeSite, ...] = (
+    DoeSite(
+        "sf_medium_office",
+        "SanFrancisco",
+        "MediumOffice",
+        "America/Los_Angeles",
+        "pge_e19_secondary_5cef0a415457a33576f60fe2.json",
+    ),
+    DoeSite(
+        "la_retail_store",
+        "LosAngeles",
+        "RetailStore",
+        "America/Los_Angeles",
+        "sce_gs2_tou_optionB_55fc81d7682bea28da64f9ae.json",
+    ),
+    DoeSite(
+        "houston_hospital",
+        "Houston",
+        "Hospital",
+        "America/Chicago",
+        "entergy_ar_lps_tou_5a592c995457a3371c423a7d.json",
+    ),
+)
+"""The reference sites of ``scripts/run_reference_sites.py`` and ``scripts/capture_sites.py``:
+SF medium office / PG&E E-19, LA retail / SCE GS-2 TOU-B, Houston hospital / Entergy LPS-TOU."""
+
+
+def battery_power_kw(peak_kw: float, *, fraction: float = 0.2, round_kw: float = 5.0) -> float:
+    """Battery power [kW]: ``fraction`` of the annual peak, rounded to ``round_kw`` (at least one
+    ``round_kw``)."""
+    if not peak_kw > 0:
+        raise InputError("peak_kw", peak_kw, "a positive annual peak [kW]")
+    return max(round_kw, round(fraction * peak_kw / round_kw) * round_kw)
 
 
 def read_crb_load(folder: str | Path, *, city: str, building: str, timezone: str) -> pd.Series:
