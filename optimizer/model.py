@@ -310,7 +310,10 @@ class DispatchModel:
         started = time.perf_counter()
         cols = self._cols
         schedule = pd.DataFrame(
-            {name: x[cols[name]] for name in _CORE_COLUMNS}, index=window.index, copy=False
+            np.column_stack([x[cols[name]] for name in _CORE_COLUMNS]),
+            index=window.index,
+            columns=list(_CORE_COLUMNS),
+            copy=False,
         )
         if self._needs_load:
             variables, var_cols = self._all_vars
