@@ -38,7 +38,8 @@ import pyomo.environ as pyo
 from core.errors import SolverError, ValuestackError
 from markets.tariff import Tariff
 from optimizer.battery import Battery
-from optimizer.core import build_core, finish_core, update_core
+from optimizer.core import build_core, curtailment_cost, finish_core, update_core
+from optimizer.diagnose import diagnose_infeasibility
 from optimizer.inputs import ModelSpec
 from optimizer.results import SCHEDULE_COLUMNS as _CORE_COLUMNS
 from optimizer.results import DispatchResult, SolverReport, Termination
@@ -213,7 +214,9 @@ class DispatchModel:
             if v.is_integer() or v.is_binary()
         ]
         finish_core(core, terms)
-        m.objective = pyo.Objective(expr=sum(t.objective_usd for t in terms), sense=pyo.minimize)
+        m.objective = pyo.Objective(
+            expr=sum(t.objective_usd for t in terms) + curtailment_cost(core), sense=pyo.minimize
+        )
         return m, blocks
 
     # -- solving ---------------------------------------------------------------------------
@@ -303,10 +306,10 @@ class DispatchModel:
         termination, gap, x, integral = self._run()
         solve_s = time.perf_counter() - started
         if termination is not Termination.OPTIMAL or x is None:
-            raise SolverError(
-                f"dispatch of {self._n_steps} steps from {window.index[0]} has no optimum",
-                termination,
-            )
+            message = f"dispatch of {self._n_steps} steps from {window.index[0]} has no optimum"
+            if termination in (Termination.INFEASIBLE, Termination.INFEASIBLE_OR_UNBOUNDED):
+                message += ": " + diagnose_infeasibility(self._battery, window)
+            raise SolverError(message, termination)
         started = time.perf_counter()
         cols = self._cols
         schedule = pd.DataFrame(
