@@ -1,7 +1,8 @@
 """The persistent HiGHS model of a dispatch model, fed and read as numpy vectors.
 
 Pyomo is the model's single source of truth: the finished model is handed to HiGHS once
-through ``pyomo.contrib.solver``'s ``Highs`` interface (``set_instance``), which also yields
+through ``pyomo.contrib.solver``'s ``Highs`` interface (``set_instance``; a model solved once
+is compiled to arrays instead, :mod:`optimizer.compile`), which also yields
 the map from Pyomo variables and constraints to HiGHS columns and rows and the list of every
 cost, bound, right-hand side and coefficient that depends on a mutable parameter. Those are
 compiled once into :class:`~optimizer.affine.AffineMap` s. Before a re-solve,
@@ -33,6 +34,7 @@ from pyomo.contrib.solver.solvers.highs import (
 from pyomo.repn import generate_standard_repn
 
 from optimizer.affine import AffineMap, ParamVector
+from optimizer.compile import compile_to_highs
 from optimizer.results import Termination
 
 __all__ = ["LinearTerms", "PersistentHighs"]
@@ -112,11 +114,15 @@ class PersistentHighs:
         time_limit_s: float | None,
         symbolic: bool = True,
     ) -> None:
-        opt = _BatchedHighs()
-        for flag in _AUTO_UPDATES:
-            setattr(opt.config.auto_updates, flag, False)
-        opt.set_instance(model)
-        h = opt._solver_model
+        if symbolic:
+            opt = _BatchedHighs()
+            for flag in _AUTO_UPDATES:
+                setattr(opt.config.auto_updates, flag, False)
+            opt.set_instance(model)
+            h = opt._solver_model
+            var_col = dict(opt._pyomo_var_to_solver_var_map)
+        else:
+            h, var_col = compile_to_highs(model)
         self._h = h
         self._verbose: bool | None = None
         self._sync_output()
@@ -127,7 +133,7 @@ class PersistentHighs:
             h.setOptionValue("time_limit", float(time_limit_s))
         if hasattr(h, "HandleKeyboardInterrupt"):
             h.HandleKeyboardInterrupt = True
-        self._var_col: dict[int, int] = dict(opt._pyomo_var_to_solver_var_map)
+        self._var_col: dict[int, int] = var_col
         self.n_cols = int(h.getNumCol())
         self.params = ParamVector()
         self._symbolic = symbolic
