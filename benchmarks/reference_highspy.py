@@ -11,14 +11,20 @@ The formulation (steps ``t = 0..T-1``, step length ``dt`` [h])::
 
     columns   c_t in [0, Pc] (0 <= c_t <= V_t without grid charging), d_t in [0, Pd],
               s_t in [S_min, S_max], gi_t in [0, I_max], ge_t in [0, X_max],
-              u_t in {0, 1} (or [0, 1] relaxed),
+              u_t in {0, 1} (or [0, 1] relaxed), v_t in [0, V_t] (PV curtailed),
               D_g >= floor_g per demand group g, x_{g,k} in [0, width_k] per tier k (>1 tier)
-    rows      gi_t - ge_t - c_t + d_t            = L_t - V_t             (balance)
+    rows      gi_t - ge_t - c_t + d_t - v_t      = L_t - V_t             (balance)
               s_t - r s_{t-1} - eta_c dt c_t + dt / eta_d d_t = 0  (r s_init for t = 0)
               c_t - Pc u_t <= 0,   d_t + Pd u_t <= Pd                   (no charge + discharge)
+              c_t + v_t <= V_t                          (only without grid charging)
               gi_t - D_g(t) <= 0                                        (demand, per kind)
               D_g - sum_k x_{g,k} = 0                                   (tiered groups only)
     objective sum_t (p_t gi_t - q_t ge_t + deg d_t) dt + sum_g cost_g - w s_{T-1}
+              + eps sum_t v_t dt
+
+``eps`` (:data:`CURTAIL_TIE_BREAK_USD_PER_KWH`, 1e-5 $/kWh) only breaks ties in favour of using
+PV; it belongs to no stream, and ``objective_usd`` is reported without it (the sum of the
+streams).
 
 Demand groups are billing months (flat demand) or (billing month, TOU demand period) pairs,
 each over the steps of the horizon in it. The first month's groups start from the month-to-date
@@ -57,7 +63,9 @@ NO_MONTH_TO_DATE = MonthToDate()
 """The default billing state: no peaks set yet this month."""
 
 SCHEDULE_COLUMNS = ("charge_kw", "discharge_kw", "soc_kwh", "grid_import_kw", "grid_export_kw")
-"""Columns of :attr:`DirectResult.schedule`, in this order."""
+"""Columns of :attr:`DirectResult.schedule`, in this order (then ``pv_curtail_kw``)."""
+CURTAIL_TIE_BREAK_USD_PER_KWH = 1e-5
+"""Solver-only cost per curtailed kWh that prefers using PV over curtailing it [$/kWh]."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -344,7 +352,7 @@ def build_direct(
     deg = battery.degradation_cost_usd_per_kwh
 
     t = np.arange(T)
-    C, Dc, S, GI, GE, U = (k * T + t for k in range(6))
+    C, Dc, S, GI, GE, U, V = (k * T + t for k in range(7))
     zeros, ones = np.zeros(T), np.ones(T)
 
     # per-step columns: c, d, s, gi, ge, u
@@ -354,7 +362,8 @@ def build_direct(
     s_upper = np.full(T, battery.soc_max_kwh)
     s_lower[-1], s_upper[-1] = s_last_lower, s_last_upper
     cost[2] = np.r_[np.zeros(T - 1), -terminal_value]
-    lower = [zeros, zeros, s_lower, zeros, zeros, zeros]
+    lower = [zeros, zeros, s_lower, zeros, zeros, zeros, zeros]
+    cost.append(np.full(T, CURTAIL_TIE_BREAK_USD_PER_KWH * dt))
     upper = [
         c_upper,
         np.full(T, pd_),
@@ -362,6 +371,7 @@ def build_direct(
         np.full(T, float(battery.import_limit_kw)),
         np.full(T, float(battery.export_limit_kw)),
         ones,
+        pv,
     ]
 
     # rows: balance [0, T), SOC [T, 2T), charge mode [2T, 3T), discharge mode [3T, 4T)
@@ -378,6 +388,7 @@ def build_direct(
     add(t, GE, -1.0)
     add(t, C, -1.0)
     add(t, Dc, 1.0)
+    add(t, V, -1.0)
     add(T + t, S, 1.0)
     add(T + t[1:], S[:-1], -r)
     add(T + t, C, -eta_c * dt)
@@ -392,7 +403,13 @@ def build_direct(
     row_lower = [net, soc_rhs, np.full(T, -math.inf), np.full(T, -math.inf)]
     row_upper = [net, soc_rhs, zeros, np.full(T, pd_)]
     n_rows = 4 * T
-    n_cols = 6 * T
+    n_cols = 7 * T
+    if not battery.grid_charging:  # c_t + v_t <= V_t: curtailed PV cannot charge
+        add(n_rows + t, C, 1.0)
+        add(n_rows + t, V, 1.0)
+        row_lower.append(np.full(T, -math.inf))
+        row_upper.append(pv)
+        n_rows += T
 
     # demand groups: billing month (flat) or (billing month, TOU period) (TOU)
     month_key = np.asarray(index.year * 12 + index.month - 1, dtype=np.int64)
@@ -592,12 +609,15 @@ def solve_direct(
         {name: x[k * T : (k + 1) * T] for k, name in enumerate(SCHEDULE_COLUMNS)},
         index=problem.index,
     )
+    curtailed = x[6 * T : 7 * T]
+    schedule["pv_curtail_kw"] = curtailed
     streams = _streams_usd(problem, x)
     mip_gap = float(info.mip_gap) if problem.lp.integrality_ else 0.0
     extract_s = time.perf_counter() - started
     logger.debug("direct highspy: %d steps, build %.4f s, solve %.4f s", T, build_s, solve_s)
     return DirectResult(
-        objective_usd=float(info.objective_function_value),
+        objective_usd=float(info.objective_function_value)
+        - CURTAIL_TIE_BREAK_USD_PER_KWH * problem.dt_h * float(curtailed.sum()),
         schedule=schedule,
         value_by_stream_usd=streams,
         termination=h.modelStatusToString(model_status),

@@ -9,16 +9,24 @@ Equations (steps ``t = 0..T-1``, step ``dt`` [h], battery ``b``):
 
     S_{min} \\le s_t \\le S_{max}, \\quad 0 \\le gi_t \\le G_{imp}, \\quad 0 \\le ge_t \\le G_{exp}
 
-    gi_t - ge_t = L_t - V_t + c_t - d_t + \\sum_s grid_{s,t}
+    gi_t - ge_t = L_t - (V_t - v_t) + c_t - d_t + \\sum_s grid_{s,t},
+    \\quad 0 \\le v_t \\le V_t \\text{ (PV curtailed)}
 
     s_t = r\\, s_{t-1} + \\eta_c c_t dt - d_t dt / \\eta_d + \\sum_s stored_{s,t},
     \\quad s_{-1} = f_0 E, \\quad r = (1 - \\text{self-discharge})^{dt}
 
-    c_t \\le V_t \\text{ (no grid charging)}, \\qquad
+    c_t + v_t \\le V_t \\text{ (no grid charging)}, \\qquad
     S^{end}_{lo} \\le s_{T-1} \\le S^{end}_{hi} \\text{ (terminal)}
 
-Net load ``L - V`` (one parameter per step), PV ``V`` (only without grid charging),
-``s_{-1}`` and the terminal bounds are mutable parameters; the terminal
+Net load ``L - V`` (one parameter per step), PV ``V`` (the curtailment bound and, without grid
+charging, the charging limit), ``s_{-1}`` and the terminal bounds are mutable parameters.
+
+PV curtailment ``v`` keeps a site feasible whatever its PV (a no-export site with surplus PV
+curtails it). It earns nothing and costs nothing in any stream; the model's objective carries
+a tie-break cost of ``CURTAIL_TIE_BREAK_USD_PER_KWH`` per curtailed kWh so that PV is curtailed
+only when exporting, charging or serving load cannot use it at zero or positive value (at an
+export credit of 0 exporting is preferred). That cost is not part of any stream's value; it
+can move the reported optimum by at most that rate times the curtailed energy. The terminal
 modes map onto the two bounds (FIXED: both at the target; MINIMUM: the lower one; VALUED: the
 SOC window, with the value in the ``terminal`` stream's objective term).
 """
@@ -37,7 +45,17 @@ from optimizer.state import TerminalMode
 from optimizer.streams import CoreHandles, StreamTerms
 from optimizer.window import SlotLayout, Window
 
-__all__ = ["assign", "build_core", "finish_core", "update_core"]
+__all__ = [
+    "CURTAIL_TIE_BREAK_USD_PER_KWH",
+    "assign",
+    "build_core",
+    "curtailment_cost",
+    "finish_core",
+    "update_core",
+]
+
+CURTAIL_TIE_BREAK_USD_PER_KWH = 1e-5
+"""Cost per curtailed kWh in the solver's objective only (see the module docstring) [$/kWh]."""
 
 
 def assign(param: pyo.Param, values: Sequence[float] | np.ndarray) -> None:
@@ -82,6 +100,7 @@ def build_core(
     m.soc_kwh = pyo.Var(m.steps, bounds=(b.soc_min_kwh, b.soc_max_kwh))
     m.grid_import_kw = pyo.Var(m.steps, bounds=(0.0, _bound(b.import_limit_kw)))
     m.grid_export_kw = pyo.Var(m.steps, bounds=(0.0, _bound(b.export_limit_kw)))
+    m.pv_curtail_kw = pyo.Var(m.steps, bounds=lambda m, t: (0.0, m.pv_kw[t]))
     domain = pyo.UnitInterval if relax_binaries else pyo.Binary
     m.is_charging = pyo.Var(m.steps, domain=domain)
     # Filled in by finish_core once every stream has declared its extra demand terms.
@@ -132,7 +151,13 @@ def finish_core(core: CoreHandles, terms: Sequence[StreamTerms]) -> None:
         m.metered_demand_kw[t].set_value(m.grid_import_kw[t] + sum(extra))
 
     def balance(m, t):
-        lhs = m.grid_import_kw[t] - m.grid_export_kw[t] - m.charge_kw[t] + m.discharge_kw[t]
+        lhs = (
+            m.grid_import_kw[t]
+            - m.grid_export_kw[t]
+            - m.charge_kw[t]
+            + m.discharge_kw[t]
+            - m.pv_curtail_kw[t]
+        )
         if t in grid_extra:
             lhs = lhs - sum(grid_extra[t])
         return lhs == m.net_load_kw[t]
@@ -156,7 +181,9 @@ def finish_core(core: CoreHandles, terms: Sequence[StreamTerms]) -> None:
         rule=lambda m, t: m.discharge_kw[t] <= b.discharge_rating_kw * (1 - m.is_charging[t]),
     )
     if not b.grid_charging:
-        m.charge_from_pv = pyo.Constraint(m.steps, rule=lambda m, t: m.charge_kw[t] <= m.pv_kw[t])
+        m.charge_from_pv = pyo.Constraint(
+            m.steps, rule=lambda m, t: m.charge_kw[t] + m.pv_curtail_kw[t] <= m.pv_kw[t]
+        )
     m.terminal_soc = pyo.Constraint(
         expr=pyo.inequality(m.terminal_min_kwh, m.soc_kwh[last], m.terminal_max_kwh)
     )
@@ -208,13 +235,19 @@ def _add_capacity_rows(core: CoreHandles, terms: Sequence[StreamTerms]) -> None:
         )
 
 
+def curtailment_cost(core: CoreHandles) -> pyo.Expression:
+    """The tie-break cost of curtailed PV (not a stream; see the module docstring)."""
+    m = core.model
+    rate = CURTAIL_TIE_BREAK_USD_PER_KWH * core.dt_h
+    return rate * sum(m.pv_curtail_kw[t] for t in core.steps)
+
+
 def update_core(model: pyo.ConcreteModel, battery: Battery, window: Window) -> None:
     """Write a window's load, PV, initial SOC and terminal bounds into the core's parameters."""
     m = model
     b = battery
     assign(m.net_load_kw, window.load_kw - window.pv_kw)
-    if m.find_component("charge_from_pv") is not None:
-        assign(m.pv_kw, window.pv_kw)
+    assign(m.pv_kw, window.pv_kw)
     m.soc_initial_kwh.set_value(window.initial_soc_fraction * b.energy_kwh)
     terminal = window.terminal
     fraction = (

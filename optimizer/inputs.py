@@ -9,7 +9,7 @@ parameter is touched.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -19,6 +19,7 @@ from core.timegrid import validate_index
 from core.validation import require_fraction, validate_series
 from markets.tariff import ExportMode, Tariff
 from optimizer.battery import Battery
+from optimizer.calendar import CalendarCache, direct_lookups
 from optimizer.state import MonthToDate, TerminalMode, TerminalSoc
 from optimizer.streams import Stream, retail_streams
 from optimizer.window import SlotLayout, Window, month_slot_layout
@@ -77,36 +78,6 @@ def check_tariff_supported(tariff: Tariff, dt_h: float) -> None:
         check_ratchet(tariff)
 
 
-def _energy_lookups(
-    tariff: Tariff, index: pd.DatetimeIndex
-) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
-    """Energy period, first-tier import rate and export credit of every step.
-
-    The same values as ``Tariff.energy_period``, ``import_rate_usd_per_kwh`` and
-    ``sell_rate_usd_per_kwh``, from ONE calendar lookup (each of those evaluates the
-    weekend/holiday calendar again, which dominates a short horizon's preparation).
-    """
-    n = len(index)
-    mode = tariff.export.mode
-    if tariff.energy is None:
-        sell = np.full(
-            n, tariff.export.flat_rate_usd_per_kwh if mode is ExportMode.FLAT_RATE else 0.0
-        )
-        return None, np.zeros(n), sell
-    period = tariff.energy_period(index)
-    first = tariff.energy.periods
-    import_rate = np.array([tiers[0].rate_usd_per_kwh for tiers in first])[period]
-    if mode is ExportMode.NONE:
-        sell = np.zeros(n)
-    elif mode is ExportMode.FLAT_RATE:
-        sell = np.full(n, tariff.export.flat_rate_usd_per_kwh)
-    elif mode is ExportMode.NET_METERING:
-        sell = import_rate.copy()
-    else:
-        sell = np.array([tiers[0].sell_usd_per_kwh for tiers in first])[period]
-    return period, import_rate, sell
-
-
 @dataclass(frozen=True, kw_only=True)
 class ModelSpec:
     """Validated construction arguments of a :class:`~optimizer.model.DispatchModel`."""
@@ -123,6 +94,7 @@ class ModelSpec:
     streams: tuple[Stream, ...]
     stream_names: tuple[str, ...]
     slots: SlotLayout
+    calendar: CalendarCache | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def create(
@@ -190,6 +162,7 @@ class ModelSpec:
             streams=all_streams,
             stream_names=tuple(names),
             slots=month_slot_layout(int(n_steps), dt_h),
+            calendar=CalendarCache(tariff, step),
         )
 
     def window(
@@ -242,8 +215,11 @@ class ModelSpec:
         for key in inputs:
             if key not in self.stream_names:
                 raise InputError("stream_inputs", key, f"one of the streams {self.stream_names}")
-        month_slot, slot_months = Window.month_slots_of(index, self.slots)
-        energy_period, import_rate, sell = _energy_lookups(tariff, index)
+        if self.calendar is None:
+            lookups = direct_lookups(tariff, index)
+        else:
+            lookups = self.calendar.lookups(index)
+        month_slot, slot_months = Window.month_slots_of(index, self.slots, lookups.month_id)
         return Window(
             index=index,
             dt_h=self.dt_h,
@@ -254,12 +230,10 @@ class ModelSpec:
             month_to_date=month_to_date,
             month_slot=month_slot,
             slot_months=slot_months,
-            import_rate_usd_per_kwh=import_rate,
-            sell_rate_usd_per_kwh=sell,
-            energy_period=energy_period,
-            tou_demand_period=(
-                None if tariff.tou_demand is None else tariff.tou_demand_period(index)
-            ),
+            import_rate_usd_per_kwh=lookups.import_rate_usd_per_kwh,
+            sell_rate_usd_per_kwh=lookups.sell_rate_usd_per_kwh,
+            energy_period=lookups.energy_period,
+            tou_demand_period=lookups.tou_demand_period,
             stream_inputs=inputs,
         )
 

@@ -38,10 +38,12 @@ import pyomo.environ as pyo
 from core.errors import SolverError, ValuestackError
 from markets.tariff import Tariff
 from optimizer.battery import Battery
-from optimizer.core import build_core, finish_core, update_core
+from optimizer.core import build_core, curtailment_cost, finish_core, update_core
+from optimizer.diagnose import diagnose_infeasibility
 from optimizer.inputs import ModelSpec
+from optimizer.results import SCHEDULE_COLUMNS as _CORE_COLUMNS
 from optimizer.results import DispatchResult, SolverReport, Termination
-from optimizer.solver import PersistentHighs
+from optimizer.solver import LinearTerms, PersistentHighs
 from optimizer.state import MonthToDate, TerminalSoc
 from optimizer.streams import Stream
 from optimizer.window import SlotLayout, Window
@@ -140,11 +142,47 @@ class DispatchModel:
         self.stream_names: tuple[str, ...] = spec.stream_names
         self._slots = spec.slots if calendar is None else SlotLayout.exact(calendar.month_slot)
         self._model, self._blocks = self._build()
+        if calendar is not None:
+            # A one-shot model gets its data before the hand-over: nothing to push later.
+            self._write(calendar)
         self._solver = PersistentHighs(
-            self._model, mip_rel_gap=spec.mip_rel_gap, time_limit_s=spec.time_limit_s
+            self._model,
+            mip_rel_gap=spec.mip_rel_gap,
+            time_limit_s=spec.time_limit_s,
+            symbolic=calendar is None,
         )
+        self._index_columns()
         self.build_s = time.perf_counter() - started
         logger.debug("built %d-step model in %.3f s", self._n_steps, self.build_s)
+
+    def _index_columns(self) -> None:
+        """HiGHS columns of the core's variables and the streams' terms, computed once."""
+        m = self._model
+        solver = self._solver
+        self._cols = {
+            name: solver.columns(getattr(m, name).values())
+            for name in (*_CORE_COLUMNS, "is_charging")
+        }
+        self._stream_integer_cols = solver.columns(self._stream_integers)
+        self._term_values = LinearTerms([self._terms[s.name] for s in self._streams], solver)
+        solver.p = solver.params.values()  # now including the terms' parameters
+        # Streams that read solved values from Pyomo need them loaded into the variables.
+        self._needs_load = any(
+            type(s).schedule_columns is not Stream.schedule_columns
+            or type(s).settle is not Stream.settle
+            for s in self._streams
+        )
+        if self._needs_load:
+            variables = list(m.component_data_objects(pyo.Var, descend_into=True))
+            self._all_vars = (variables, solver.columns(variables))
+
+    def _write(self, window: Window) -> None:
+        """Check the streams' data and write ``window`` into the model's parameters."""
+        for stream in self._streams:
+            stream.check(window)
+        update_core(self._model, self._battery, window)
+        for stream in self._streams:
+            stream.update(self._blocks[stream.name], window)
 
     # -- construction ----------------------------------------------------------------------
     def _build(self) -> tuple[pyo.ConcreteModel, dict[str, pyo.Block]]:
@@ -176,7 +214,9 @@ class DispatchModel:
             if v.is_integer() or v.is_binary()
         ]
         finish_core(core, terms)
-        m.objective = pyo.Objective(expr=sum(t.objective_usd for t in terms), sense=pyo.minimize)
+        m.objective = pyo.Objective(
+            expr=sum(t.objective_usd for t in terms) + curtailment_cost(core), sense=pyo.minimize
+        )
         return m, blocks
 
     # -- solving ---------------------------------------------------------------------------
@@ -238,64 +278,58 @@ class DispatchModel:
 
     def _solve_window(self, window: Window, started: float) -> DispatchResult:
         """Write a validated window into the parameters, solve and extract."""
-        if self._calendar is not None and not self._calendar.same_calendar(window):
-            raise ValuestackError("internal: a one-shot model was given another calendar")
-        for stream in self._streams:
-            stream.check(window)
-        update_core(self._model, self._battery, window)
-        for stream in self._streams:
-            stream.update(self._blocks[stream.name], window)
-        self._solver.push_parameters()
+        if self._calendar is not None:
+            if window is not self._calendar:
+                raise ValuestackError("internal: a one-shot model is solved once, for its window")
+        else:
+            self._write(window)
+            self._solver.push_parameters()
         build_s = time.perf_counter() - started
         return self._solve_and_extract(window, build_s)
 
+    def _run(self) -> tuple[Termination, float, np.ndarray | None, bool]:
+        """Relaxation first where it settles the MILP, else branch and bound."""
+        if self._relax:
+            return (*self._solver.run(relaxation=True), False)
+        if self._relaxation_first:
+            termination, gap, x = self._solver.run(relaxation=True)
+            if (
+                termination is Termination.OPTIMAL
+                and not self._simultaneous(x)
+                and self._stream_integers_integral(x)
+            ):
+                return termination, gap, x, True
+        return (*self._solver.run(relaxation=False), False)
+
     def _solve_and_extract(self, window: Window, build_s: float) -> DispatchResult:
         started = time.perf_counter()
-        integral = False
-        if self._relax:
-            termination, gap, _ = self._solver.run(relaxation=True)
-        else:
-            if self._relaxation_first:
-                termination, gap, _ = self._solver.run(relaxation=True)
-                integral = (
-                    termination is Termination.OPTIMAL
-                    and not self._simultaneous()
-                    and self._stream_integers_integral()
-                )
-            if not integral:
-                termination, gap, _ = self._solver.run(relaxation=False)
+        termination, gap, x, integral = self._run()
         solve_s = time.perf_counter() - started
-        if termination is not Termination.OPTIMAL:
-            raise SolverError(
-                f"dispatch of {self._n_steps} steps from {window.index[0]} has no optimum",
-                termination,
-            )
+        if termination is not Termination.OPTIMAL or x is None:
+            message = f"dispatch of {self._n_steps} steps from {window.index[0]} has no optimum"
+            if termination in (Termination.INFEASIBLE, Termination.INFEASIBLE_OR_UNBOUNDED):
+                message += ": " + diagnose_infeasibility(self._battery, window)
+            raise SolverError(message, termination)
         started = time.perf_counter()
-        m = self._model
-        n = self._n_steps
-
-        def values(var: pyo.Var) -> np.ndarray:
-            return np.fromiter((v.value for v in var.values()), dtype=float, count=n)
-
+        cols = self._cols
         schedule = pd.DataFrame(
-            {
-                "charge_kw": values(m.charge_kw),
-                "discharge_kw": values(m.discharge_kw),
-                "soc_kwh": values(m.soc_kwh),
-                "grid_import_kw": values(m.grid_import_kw),
-                "grid_export_kw": values(m.grid_export_kw),
-            },
+            np.column_stack([x[cols[name]] for name in _CORE_COLUMNS]),
             index=window.index,
+            columns=list(_CORE_COLUMNS),
+            copy=False,
         )
+        if self._needs_load:
+            variables, var_cols = self._all_vars
+            for var, val in zip(variables, x[var_cols].tolist(), strict=True):
+                var.set_value(val, skip_validation=True)
         for s in self._streams:
             for column, column_values in s.schedule_columns(self._blocks[s.name]).items():
                 if column in schedule.columns:
                     raise ValuestackError(f"internal: two schedule columns named {column!r}")
                 schedule[column] = np.asarray(column_values, dtype=float)
+        term_values = self._term_values.values(x).tolist()
         value_by_stream = {
-            s.name: float(pyo.value(self._terms[s.name]))
-            for s in self._streams
-            if s.reported(window)
+            s.name: v for s, v in zip(self._streams, term_values, strict=True) if s.reported(window)
         }
         for s in self._streams:
             s.settle(self._blocks[s.name], window, value_by_stream)
@@ -316,16 +350,15 @@ class DispatchModel:
             solver=report,
         )
 
-    def _stream_integers_integral(self) -> bool:
-        """True if every integer variable of a stream is integral in the loaded solution."""
-        return all(abs(v.value - round(v.value)) <= 1e-6 for v in self._stream_integers)
+    def _stream_integers_integral(self, x: np.ndarray) -> bool:
+        """True if every integer variable of a stream is integral in the solution ``x``."""
+        values = x[self._stream_integer_cols]
+        return bool((np.abs(values - np.round(values)) <= 1e-6).all())
 
-    def _simultaneous(self) -> bool:
-        """True if the loaded relaxed solution charges and discharges in one step."""
-        m = self._model
+    def _simultaneous(self, x: np.ndarray) -> bool:
+        """True if the relaxed solution ``x`` charges and discharges in one step."""
         b = self._battery
-        n = self._n_steps
-        charge = np.fromiter((v.value for v in m.charge_kw.values()), dtype=float, count=n)
-        discharge = np.fromiter((v.value for v in m.discharge_kw.values()), dtype=float, count=n)
+        charge = x[self._cols["charge_kw"]]
+        discharge = x[self._cols["discharge_kw"]]
         tol = 1e-6 * max(b.charge_rating_kw, b.discharge_rating_kw, 1.0)
         return bool(((charge > tol) & (discharge > tol)).any())

@@ -16,6 +16,7 @@ SCHEDULE_COLUMNS: tuple[str, ...] = (
     "soc_kwh",
     "grid_import_kw",
     "grid_export_kw",
+    "pv_curtail_kw",
 )
 """Columns of :attr:`DispatchResult.schedule`, in order."""
 
@@ -84,7 +85,8 @@ class DispatchResult:
     schedule : pandas.DataFrame
         On the horizon's index, columns ``charge_kw``, ``discharge_kw`` (battery terminals,
         both >= 0), ``soc_kwh`` (stored energy at the END of each step), ``grid_import_kw``
-        and ``grid_export_kw`` (meter, both >= 0); then any columns the streams add, e.g.
+        and ``grid_export_kw`` (meter, both >= 0), ``pv_curtail_kw`` (PV output curtailed,
+        0 <= curtailed <= PV); then any columns the streams add, e.g.
         ``<product>_award_kw`` per capacity product (see ``Stream.schedule_columns``).
     value_by_stream_usd : dict of str to float
         Objective term of each stream [$]: cost positive, revenue negative.

@@ -144,10 +144,15 @@ class Window:
 
     @classmethod
     def month_slots_of(
-        cls, index: pd.DatetimeIndex, layout: SlotLayout
+        cls, index: pd.DatetimeIndex, layout: SlotLayout, month_id: np.ndarray | None = None
     ) -> tuple[np.ndarray, tuple[pd.Timestamp, ...]]:
-        """Month slot of every label of ``index`` and the first label of each slot."""
-        month_id = np.asarray(index.year, dtype=np.int64) * 12 + np.asarray(index.month) - 1
+        """Month slot of every label of ``index`` and the first label of each slot.
+
+        ``month_id`` (local ``year * 12 + month - 1`` of each label) is computed from
+        ``index`` when not given.
+        """
+        if month_id is None:
+            month_id = np.asarray(index.year, dtype=np.int64) * 12 + np.asarray(index.month) - 1
         slot = month_id - month_id[0]
         if (slot < layout.lo).any() or (slot > layout.hi).any():
             bad = int(np.argmax((slot < layout.lo) | (slot > layout.hi)))

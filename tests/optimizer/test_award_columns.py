@@ -57,7 +57,14 @@ def test_a_model_without_capacity_streams_keeps_the_core_columns():
     index = pd.date_range("2024-07-01", periods=3, freq="1h", tz=TZ)
     model = DispatchModel(battery=battery, tariff=FOM, n_steps=3, freq="1h")
     result = model.solve(load_kw=pd.Series(0.0, index=index))
-    # the five documented core columns, written out here rather than read from the module
-    core = ["charge_kw", "discharge_kw", "soc_kwh", "grid_import_kw", "grid_export_kw"]
+    # the six documented core columns, written out here rather than read from the module
+    core = [
+        "charge_kw",
+        "discharge_kw",
+        "soc_kwh",
+        "grid_import_kw",
+        "grid_export_kw",
+        "pv_curtail_kw",
+    ]
     assert list(result.schedule.columns) == core
     assert list(SCHEDULE_COLUMNS) == core

@@ -181,14 +181,14 @@ def test_net_metering_sell_above_rate_is_refused():
 
 
 def test_infeasible_problem_raises_solver_error_with_termination():
-    # A no-export site whose PV exceeds load + charging power has no feasible balance.
-    battery = Battery(power_kw=1, energy_kwh=2, export_limit_kw=0.0)
+    # An import limit of 10 kW below a 50 kW load that a 1 kW battery cannot bridge has no
+    # feasible balance. (Surplus PV on a no-export site no longer does: PV is curtailed.)
+    battery = Battery(power_kw=1, energy_kwh=2, import_limit_kw=10.0)
     with pytest.raises(SolverError) as info:
         optimize_dispatch(
             battery=battery,
             tariff=tariff(tou=tou_demand([1.0], lambda h: 0)),
-            load_kw=series([0.0, 0.0]),
-            pv_kw=series([50.0, 50.0]),
+            load_kw=series([50.0, 50.0]),
         )
     assert info.value.termination in (
         Termination.INFEASIBLE,

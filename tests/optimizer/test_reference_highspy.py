@@ -114,14 +114,16 @@ def assert_feasible(case: DispatchCase, schedule: pd.DataFrame, *, milp: bool) -
     assert (s >= b.soc_min_kwh - tol_kwh).all() and (s <= b.soc_max_kwh + tol_kwh).all()
     assert (gi >= -tol_kw).all() and (gi <= b.import_limit_kw + tol_kw).all()
     assert (ge >= -tol_kw).all() and (ge <= b.export_limit_kw + tol_kw).all()
-    np.testing.assert_allclose(gi - ge, load - pv + c - d, atol=10 * tol_kw)
+    curtailed = schedule["pv_curtail_kw"].to_numpy() if "pv_curtail_kw" in schedule else 0.0
+    assert (curtailed >= -tol_kw).all() and (curtailed <= pv + tol_kw).all()
+    np.testing.assert_allclose(gi - ge, load - pv + curtailed + c - d, atol=10 * tol_kw)
     previous = np.r_[case.initial_soc_fraction * b.energy_kwh, s[:-1]]
     expected = (
         b.retention(dt) * previous + b.charge_efficiency * c * dt - d * dt / b.discharge_efficiency
     )
     np.testing.assert_allclose(s, expected, atol=10 * tol_kwh)
     if not b.grid_charging:
-        assert (c <= pv + tol_kw).all()
+        assert (c + curtailed <= pv + tol_kw).all()
     both = np.minimum(c / b.charge_rating_kw, d / b.discharge_rating_kw)
     if milp:
         assert both.max() <= 1e-6
@@ -655,8 +657,10 @@ def test_pyomo_milp_optimum_equals_reference(seed: int) -> None:
 
 # Negative-price cases whose LP relaxation is strictly below the MILP optimum (found by scanning
 # seeds 0-29 of random_case(seed, n_steps=96, negative_price=True); seed 28 also qualifies but
-# its MILP takes ~6 s to prove at a 1e-9 gap).
-@pytest.mark.parametrize("seed", [15, 16, 20, 22])
+# its MILP takes ~6-12 s to prove at a 1e-9 gap. Seed 20 qualified before PV curtailment: its
+# relaxation now curtails PV to import at the negative price instead of burning energy in
+# simultaneous charge and discharge, which the MILP can do as well.)
+@pytest.mark.parametrize("seed", [15, 16, 22])
 def test_pyomo_milp_equals_reference_where_binaries_bind(seed: int) -> None:
     case = random_case(seed, n_steps=96, negative_price=True)
     lp_pyomo, lp_direct = _cross_check(case, relax=True)

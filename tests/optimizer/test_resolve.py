@@ -80,13 +80,13 @@ def test_resolve_pushes_parameters_without_rebuilding(monkeypatch):
         return original(self, m)
 
     monkeypatch.setattr(Highs, "set_instance", counting)
-    highs = model._solver._opt._solver_model
+    highs = model._solver.highs
     n_rows, n_cols = highs.getNumRow(), highs.getNumCol()
     for start, seed in CASES:
         model.solve(**window(start, seed))
     assert calls == []
     assert (highs.getNumRow(), highs.getNumCol()) == (n_rows, n_cols)
-    assert model._solver._opt._solver_model is highs
+    assert model._solver.highs is highs
 
 
 def test_two_instances_never_share_state(fresh_results):

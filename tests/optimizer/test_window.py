@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from markets.tariff import ExportMode
-from optimizer.inputs import _energy_lookups
+from optimizer.calendar import CalendarCache, direct_lookups
+from optimizer.calendar import energy_lookups as _energy_lookups
 from optimizer.window import Window, month_slot_layout
-from tests.optimizer.helpers import TZ, energy_charges, tariff
+from tests.optimizer.helpers import TZ, energy_charges, schedule, tariff, tou_demand
 
 
 @pytest.mark.parametrize(
@@ -67,3 +70,33 @@ def test_energy_lookups_match_the_tariff_methods(mode):
     np.testing.assert_array_equal(period, t.energy_period(index))
     np.testing.assert_array_equal(rate, t.import_rate_usd_per_kwh(index))
     np.testing.assert_array_equal(sell, t.sell_rate_usd_per_kwh(index))
+
+
+@pytest.mark.parametrize("freq, tz", [("15min", "America/Los_Angeles"), ("1h", "Australia/Sydney")])
+def test_calendar_cache_matches_the_tariff_lookups(freq, tz):
+    # Second method: the tariff's own lookups on each window; windows cross DST changes,
+    # holidays (US), month and year ends, and start off the hour.
+    off_peak = schedule(lambda h: 0)  # weekends and holidays
+    energy = energy_charges([0.1, 0.3], lambda h: 1 if h >= 16 else 0, sells=[0.03, 0.07])
+    tou = tou_demand([5.0, 9.0], lambda h: 1 if 12 <= h < 18 else 0)
+    t = tariff(
+        energy=dataclasses.replace(energy, weekend_schedule=off_peak),
+        tou=dataclasses.replace(tou, weekend_schedule=off_peak),
+        export=ExportMode.SELL_RATE,
+        holiday_country="US",
+    )
+    cache = CalendarCache(t, pd.Timedelta(freq))
+    index = pd.date_range("2023-12-20", "2025-01-05", freq=freq, tz=tz)
+    for start in range(0, len(index) - 200, 997):
+        window = index[start : start + 192]
+        got = cache.lookups(window)
+        months = np.asarray(window.year) * 12 + np.asarray(window.month) - 1
+        np.testing.assert_array_equal(got.month_id, months)
+        np.testing.assert_array_equal(got.energy_period, t.energy_period(window))
+        np.testing.assert_array_equal(
+            got.import_rate_usd_per_kwh, t.import_rate_usd_per_kwh(window)
+        )
+        np.testing.assert_array_equal(got.sell_rate_usd_per_kwh, t.sell_rate_usd_per_kwh(window))
+        np.testing.assert_array_equal(got.tou_demand_period, t.tou_demand_period(window))
+        direct = direct_lookups(t, window)
+        np.testing.assert_array_equal(got.energy_period, direct.energy_period)

@@ -1,0 +1,93 @@
+"""A finished Pyomo model compiled once to arrays and handed to HiGHS in one call.
+
+For a model solved once (:func:`~optimizer.dispatch.optimize_dispatch`) nothing needs to be
+pushed later, so the model is compiled with Pyomo's own array compiler
+(``LinearStandardFormCompiler`` in mixed form: each row keeps its sense) and passed to HiGHS
+as one compressed-column ``HighsLp``, instead of being added row by row through the
+persistent interface. Variables that appear in no row and no objective get a column of their
+own (bounds only) so that every variable has one.
+"""
+
+from __future__ import annotations
+
+import highspy
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.common.tee import capture_output
+from pyomo.core.base.objective import ObjectiveSense
+from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+__all__ = ["compile_to_highs", "new_highs"]
+
+
+def new_highs() -> highspy.Highs:
+    """A ``highspy.Highs`` with its output off (its banner, printed once per process, is
+    swallowed)."""
+    with capture_output(capture_fd=True):
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+    return h
+
+
+def _bounds(variables: list) -> tuple[np.ndarray, np.ndarray]:
+    lower = np.empty(len(variables))
+    upper = np.empty(len(variables))
+    for k, v in enumerate(variables):
+        lb, ub = v.bounds
+        lower[k] = -np.inf if lb is None else lb
+        upper[k] = np.inf if ub is None else ub
+    return lower, upper
+
+
+def compile_to_highs(model: pyo.ConcreteModel) -> tuple[highspy.Highs, dict[int, int]]:
+    """HiGHS holding ``model`` at its current parameter values, and the column of each variable.
+
+    Returns
+    -------
+    tuple
+        The ``highspy.Highs`` object and a map from ``id(VarData)`` to its column.
+    """
+    info = LinearStandardFormCompiler().write(
+        model, mixed_form=True, set_sense=ObjectiveSense.minimize
+    )
+    columns = list(info.columns)
+    var_col = {id(v): k for k, v in enumerate(columns)}
+    for v in model.component_data_objects(pyo.Var, descend_into=True):
+        if id(v) not in var_col:
+            var_col[id(v)] = len(columns)
+            columns.append(v)
+    n_cols = len(columns)
+    a = info.A.tocsc()
+    start = np.concatenate([a.indptr, np.full(n_cols - a.shape[1], a.indptr[-1])])
+    cost = np.zeros(n_cols)
+    cost[: a.shape[1]] = np.asarray(info.c.todense()).ravel()[: a.shape[1]]
+    rhs = np.asarray(info.rhs, dtype=float)
+    sense = np.fromiter((row.bound_type for row in info.rows), dtype=np.int64, count=len(rhs))
+    row_lower = np.where(sense <= 0, rhs, -np.inf)
+    row_upper = np.where(sense >= 0, rhs, np.inf)
+    col_lower, col_upper = _bounds(columns)
+
+    lp = highspy.HighsLp()
+    lp.num_col_ = n_cols
+    lp.num_row_ = len(rhs)
+    lp.col_cost_ = cost
+    lp.offset_ = float(info.c_offset[0]) if len(info.c_offset) else 0.0
+    lp.col_lower_ = col_lower
+    lp.col_upper_ = col_upper
+    lp.row_lower_ = row_lower
+    lp.row_upper_ = row_upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.num_col_ = n_cols
+    lp.a_matrix_.num_row_ = len(rhs)
+    lp.a_matrix_.start_ = start.astype(np.int32)
+    lp.a_matrix_.index_ = a.indices.astype(np.int32)
+    lp.a_matrix_.value_ = a.data.astype(float)
+    integer = [v.is_integer() or v.is_binary() for v in columns]
+    if any(integer):
+        lp.integrality_ = [
+            highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
+            for i in integer
+        ]
+    h = new_highs()
+    h.passModel(lp)
+    return h, var_col
