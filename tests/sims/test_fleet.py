@@ -227,9 +227,9 @@ def test_workers_end_when_the_fleet_process_is_killed(tmp_path):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    workers: set[int] = set()
     try:
         deadline = time.monotonic() + 60
-        workers: set[int] = set()
         while time.monotonic() < deadline and len(workers) < 2:
             workers = _descendants(proc.pid)
             time.sleep(0.05)
@@ -240,9 +240,10 @@ def test_workers_end_when_the_fleet_process_is_killed(tmp_path):
         while time.monotonic() < deadline and any(_alive(w) for w in workers):
             time.sleep(0.1)
         assert not [w for w in workers if _alive(w)]
-    finally:
-        for w in _descendants(proc.pid):
-            os.kill(w, signal.SIGKILL)
+    finally:  # never leave a process behind, even when the test fails
+        for w in workers | _descendants(proc.pid):
+            if _alive(w):
+                os.kill(w, signal.SIGKILL)
         if proc.poll() is None:
             proc.kill()
 
