@@ -17,6 +17,7 @@ import pytest
 from sims.fleet import FIGURES, run_fleet
 from tests.conftest import REPO_ROOT
 from tests.sims.test_fleet import _break_data, _fleet, _marking_runner, _ran
+from tests.sims.test_fleet_replan import PERSISTENCE
 
 distributed = pytest.importorskip("distributed")
 
@@ -104,3 +105,26 @@ def test_dask_fleet_resumes_after_its_client_process_is_killed(tmp_path, client)
     assert (statuses != "failed").all()
     for name, mtime in finished.items():
         assert (out / name / "summary.json").stat().st_mtime_ns == mtime
+
+
+def test_dask_actors_keep_planners_warm_and_plan_like_local_workers(tmp_path, client):
+    from sims.replan import FleetReplanner, dispatch_planner_factory
+    from tests.sims.helpers import TZ, write_site
+
+    paths = [
+        write_site(tmp_path / f"s{k}", name=f"site{k}", days=5, seed=k, forecast=PERSISTENCE)
+        for k in range(3)
+    ]
+    factories = [dispatch_planner_factory(p, horizon_h=24) for p in paths]
+    times = [pd.Timestamp("2024-03-03 00:00", tz=TZ) + pd.Timedelta(hours=h) for h in (0, 7)]
+    with FleetReplanner(factories, workers=2) as local:
+        want = [local.replan(now) for now in times]
+    with FleetReplanner(factories, client=client) as on_dask:
+        assert on_dask.n_workers == 2
+        got = [on_dask.replan(now) for now in times]
+    for plans, refs in zip(got, want, strict=True):
+        assert [p.site for p in plans] == ["site0", "site1", "site2"]
+        for plan, ref in zip(plans, refs, strict=True):
+            assert plan.status == "optimal"
+            assert plan.objective_usd == pytest.approx(ref.objective_usd, rel=1e-9)
+            pd.testing.assert_frame_equal(plan.schedule, ref.schedule)
