@@ -22,6 +22,7 @@ SUITES: tuple[str, ...] = (
     "benchmarks.bench_dispatch",
     "benchmarks.bench_backtest",
     "benchmarks.bench_forecast",
+    "benchmarks.bench_fleet",
 )
 
 
