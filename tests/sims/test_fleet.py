@@ -294,3 +294,14 @@ def test_killed_run_resumes_without_redoing_finished_sites(tmp_path):
     assert (statuses != "failed").all()
     for name, mtime in finished.items():
         assert (out / name / "summary.json").stat().st_mtime_ns == mtime
+
+
+def test_an_output_path_that_is_a_file_is_refused_before_any_site_runs(tmp_path):
+    configs = _fleet(tmp_path / "configs", n=1)
+    not_a_folder = tmp_path / "results.txt"
+    not_a_folder.write_text("x")
+    for out in (not_a_folder, not_a_folder / "below"):
+        with pytest.raises(InputError, match="out_dir"):
+            run_fleet(configs, out, report=False, runner=_marking_runner, progress=False)
+    assert _ran(configs) == []
+    assert not_a_folder.read_text() == "x"
