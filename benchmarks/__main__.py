@@ -23,6 +23,7 @@ SUITES: tuple[str, ...] = (
     "benchmarks.bench_dispatch",
     "benchmarks.bench_backtest",
     "benchmarks.bench_forecast",
+    "benchmarks.bench_fleet",
 )
 
 

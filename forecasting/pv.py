@@ -40,7 +40,7 @@ from core.errors import InputError
 from core.validation import require_finite, require_fraction, require_positive
 from forecasting.base import History, check_request
 
-__all__ = ["PVForecaster", "PVSystemSpec", "simulate_pv_kw"]
+__all__ = ["ClearSkyCache", "PVForecaster", "PVSystemSpec", "simulate_pv_kw"]
 
 logger = logging.getLogger(__name__)
 
@@ -163,6 +163,11 @@ def _midpoints(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
     return index + step / 2
 
 
+def _minute_of_day(index: pd.DatetimeIndex) -> np.ndarray:
+    """Local minute of the day (0-1439) of each label."""
+    return np.asarray(index.hour * 60 + index.minute, dtype=int)
+
+
 def clearsky_weather(spec: PVSystemSpec, index: pd.DatetimeIndex) -> pd.DataFrame:
     """Ineichen clear-sky GHI, DNI, DHI [W/m2] at the interval midpoints of ``index``."""
     clear = spec.location().get_clearsky(_midpoints(index).tz_convert("UTC"), model="ineichen")
@@ -225,6 +230,101 @@ def simulate_pv_kw(spec: PVSystemSpec, weather: pd.DataFrame) -> np.ndarray:
     return np.clip(np.nan_to_num(ac_w, nan=0.0), 0.0, None) / 1000.0
 
 
+class ClearSkyCache:
+    """Clear-sky irradiance and clear-sky PV of one system, computed once per interval.
+
+    The clear-sky weather (:func:`clearsky_weather`) and the PV it gives at the default cell
+    temperature inputs (:func:`simulate_pv_kw`) depend on nothing but the interval, so they
+    are computed once for a block of intervals (``block_days`` ahead of the first request, so a
+    rolling forecast computes them about once a month) and then read back by position. Every
+    value equals the one the two functions give on the requested index.
+
+    Parameters
+    ----------
+    system : PVSystemSpec
+        The system.
+    block_days : float, default 32
+        Days computed past the requested intervals when the cache has to grow.
+    """
+
+    def __init__(self, system: PVSystemSpec, *, block_days: float = 32.0) -> None:
+        require_positive("block_days", block_days)
+        self.system = system
+        self.block_days = float(block_days)
+        self._step_ns = 0
+        self._start_ns = 0
+        self._weather = np.empty((0, 3))
+        self._pv_kw = np.empty(0)
+        self._minutes = np.empty(0, dtype=int)
+        self._tz = None
+        self.n_computed = 0
+
+    def _positions(self, index: pd.DatetimeIndex) -> np.ndarray:
+        step = index[1] - index[0] if len(index) >= 2 else pd.Timedelta(index.freq)
+        step_ns = int(step.value)
+        stamps = index.as_unit("ns").asi8
+        if step_ns != self._step_ns or str(index.tz) != self._tz:
+            self._step_ns, self._start_ns = step_ns, int(stamps[0])
+            self._tz = str(index.tz)
+            self._weather, self._pv_kw = np.empty((0, 3)), np.empty(0)
+        offsets = stamps - self._start_ns
+        if (offsets % step_ns).any():
+            raise InputError("index", index[0], f"labels on the cached {step} grid")
+        positions = offsets // step_ns
+        if positions.min() < 0 or positions.max() >= len(self._pv_kw):
+            self._grow(int(positions.min()), int(positions.max()), index.tz)
+            positions = (stamps - self._start_ns) // step_ns
+        return positions
+
+    def _grow(self, first: int, last: int, tz) -> None:
+        """Compute the intervals missing before position 0 and from the end through ``last``
+        plus ``block_days`` (only those: the kept ones are not recomputed)."""
+        step = pd.Timedelta(self._step_ns, unit="ns")
+        ahead = int(pd.Timedelta(days=self.block_days) / step)
+        n = len(self._pv_kw)
+        parts = []
+        if first < 0:
+            parts.append((first, 0))
+        parts.append((n, max(last + 1 + ahead, n)))
+        pieces = {}
+        for begin, end in parts:
+            if end <= begin:
+                continue
+            start = pd.Timestamp(self._start_ns + begin * self._step_ns, unit="ns", tz="UTC")
+            grid = pd.date_range(start, periods=end - begin, freq=step).tz_convert(tz)
+            weather = clearsky_weather(self.system, grid)
+            pieces[begin] = (
+                weather[[GHI, DNI, DHI]].to_numpy(),
+                simulate_pv_kw(self.system, weather),
+                _minute_of_day(grid),
+            )
+            self.n_computed += len(grid)
+        before = pieces.get(first) if first < 0 else None
+        after = pieces.get(n)
+        stacks = [p for p in (before, (self._weather, self._pv_kw, self._minutes), after) if p]
+        self._weather = np.concatenate([p[0] for p in stacks])
+        self._pv_kw = np.concatenate([p[1] for p in stacks])
+        self._minutes = np.concatenate([p[2] for p in stacks])
+        if first < 0:
+            self._start_ns += first * self._step_ns
+
+    def weather(self, index: pd.DatetimeIndex) -> pd.DataFrame:
+        """Clear-sky GHI, DNI, DHI [W/m2] on ``index`` (as :func:`clearsky_weather`)."""
+        positions = self._positions(index)  # first: it may grow the arrays
+        values = self._weather[positions]
+        return pd.DataFrame(values, index=index, columns=[GHI, DNI, DHI])
+
+    def pv_kw(self, index: pd.DatetimeIndex) -> np.ndarray:
+        """Clear-sky AC power [kW] on ``index`` (as ``simulate_pv_kw`` of the clear sky)."""
+        positions = self._positions(index)  # first: it may grow the arrays
+        return self._pv_kw[positions]
+
+    def minute_of_day(self, index: pd.DatetimeIndex) -> np.ndarray:
+        """Local minute of the day of each label of ``index`` (in the index's zone)."""
+        positions = self._positions(index)  # first: it may grow the arrays
+        return self._minutes[positions]
+
+
 class PVForecaster:
     """PV output forecaster on pvlib, calibrated on measured PV when the history has it.
 
@@ -242,6 +342,9 @@ class PVForecaster:
         Recalibrate after this many hours of updates; None never.
     target : str, default "pv_kw"
         The forecast column (measured PV in the history, NaN where missing).
+    cache : bool, default True
+        Keep the clear-sky irradiance and PV per interval (:class:`ClearSkyCache`) instead of
+        recomputing them at every forecast and calibration; the forecasts are the same.
 
     Notes
     -----
@@ -258,6 +361,7 @@ class PVForecaster:
         shape_days: int = 14,
         recalibrate_every_h: float | None = 24.0,
         target: str = "pv_kw",
+        cache: bool = True,
     ) -> None:
         if not isinstance(system, PVSystemSpec):
             raise InputError("system", system, "a PVSystemSpec")
@@ -274,8 +378,19 @@ class PVForecaster:
         self.shape_days = shape_days
         self.recalibrate_every_h = recalibrate_every_h
         self.target = target
+        self._cache = ClearSkyCache(system) if cache else None
         self._history: History | None = None
         self._versions: list[tuple[pd.Timestamp, float, dict[int, float]]] = []
+
+    def _clear_weather(self, index: pd.DatetimeIndex) -> pd.DataFrame:
+        if self._cache is None or len(index) < 2:
+            return clearsky_weather(self.system, index)
+        return self._cache.weather(index)
+
+    def _clear_pv_kw(self, index: pd.DatetimeIndex) -> np.ndarray:
+        if self._cache is None or len(index) < 2:
+            return simulate_pv_kw(self.system, clearsky_weather(self.system, index))
+        return self._cache.pv_kw(index)
 
     @property
     def calibration_factor(self) -> float:
@@ -309,8 +424,9 @@ class PVForecaster:
         return self
 
     def _minute_of_day(self, index: pd.DatetimeIndex) -> np.ndarray:
-        local = index.tz_convert(index.tz)
-        return (local.hour * 60 + local.minute).to_numpy()
+        if self._cache is None or len(index) < 2:
+            return _minute_of_day(index)
+        return self._cache.minute_of_day(index)
 
     def _recalibrate(self) -> None:
         hist = self._history
@@ -326,7 +442,7 @@ class PVForecaster:
         if observed:
             modelled = simulate_pv_kw(self.system, tail[self._irradiance_columns(tail)])
         else:
-            modelled = simulate_pv_kw(self.system, clearsky_weather(self.system, tail.index))
+            modelled = self._clear_pv_kw(tail.index)
         k = self._scalar(
             measured[-self.calibration_days * day :],
             modelled[-self.calibration_days * day :],
@@ -378,8 +494,10 @@ class PVForecaster:
                 f"a time at or after the earliest kept calibration cutoff {self._versions[0][0]}",
             )
         _, k, profile = usable[-1]
-        minutes = self._minute_of_day(index)
-        return np.array([profile.get(int(m), k) for m in minutes])
+        table = np.full(24 * 60, k, dtype=float)
+        if profile:
+            table[np.fromiter(profile, dtype=int)] = np.fromiter(profile.values(), dtype=float)
+        return table[self._minute_of_day(index)]
 
     def update(self, observations: pd.DataFrame) -> Self:
         """Append observations (same columns as the history); recalibrate when due."""
@@ -405,16 +523,15 @@ class PVForecaster:
         n = hist.visible_count(issue_time)
         window = pd.date_range(end=hist.start + (n - 1) * hist.step, periods=steps, freq=hist.step)
         recent = hist.visible(issue_time).reindex(window)
-        clear = clearsky_weather(self.system, window)
         if self._measured:
             measured = recent[self.target].to_numpy(dtype=float)
-            model = self._factors(issue_time, window) * simulate_pv_kw(self.system, clear)
+            model = self._factors(issue_time, window) * self._clear_pv_kw(window)
             ok = np.isfinite(measured) & (model > 0)
             num, den = measured[ok].sum(), model[ok].sum()
         elif GHI in recent.columns:
             ghi = recent[GHI].to_numpy(dtype=float)
             ok = np.isfinite(ghi)
-            num, den = ghi[ok].sum(), clear[GHI].to_numpy()[ok].sum()
+            num, den = ghi[ok].sum(), self._clear_weather(window)[GHI].to_numpy()[ok].sum()
         else:
             return 1.0
         if den <= 0:
@@ -456,14 +573,16 @@ class PVForecaster:
                     raise InputError(f"weather.{column}", "non-finite value", "finite values")
             forecast = factors * simulate_pv_kw(self.system, weather)
         else:
-            clear = clearsky_weather(self.system, horizon)
             hist = self._history
             assert hist is not None
             if TEMP in hist.frame.columns:  # same hour yesterday's observed temperature
+                clear = self._clear_weather(horizon)
                 day = pd.Timedelta(days=1)
                 known = hist.visible(issue_time)[TEMP]
                 lag = horizon - day * np.ceil((horizon - issue_time + hist.step) / day)
                 clear[TEMP] = known.reindex(lag).fillna(known.iloc[-1]).to_numpy()
-            modelled = simulate_pv_kw(self.system, clear)
+                modelled = simulate_pv_kw(self.system, clear)
+            else:  # clear sky at the default temperature: the same for every issue
+                modelled = self._clear_pv_kw(horizon)
             forecast = factors * modelled * self._clearness(issue_time)
         return pd.DataFrame({self.target: np.maximum(forecast, 0.0)}, index=horizon)

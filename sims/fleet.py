@@ -1,22 +1,29 @@
 """Fleet runs: many sites' backtests over any ``concurrent.futures.Executor``.
 
-Each configuration file is one site; its results go to ``OUT/<config file stem>/``. The main
-process submits every unfinished site, then writes each site's folder the moment its future
-completes (so any executor works, including a Dask ``distributed`` client's
-``client.get_executor()`` on machines that share no disk with the driver). A folder counts as
-finished once its ``summary.json`` exists (written last, atomically): a re-run skips finished
-sites, so a run killed half way resumes where it stopped. A site that fails (bad config, bad
-data, any exception) is recorded with its error in ``OUT/<stem>/error.txt`` and in the fleet
-table, and the others go on; failed sites are retried on the next run.
+Each configuration file is one site; its results go to ``OUT/<config file stem>/``. Before any
+site runs, every configuration is loaded and validated (all broken ones are reported together,
+each with its file and TOML key) and the output folder is locked against a second fleet run
+(``OUT/.fleet.lock``). The main process then submits every unfinished site and writes each
+site's folder the moment its future completes (so any executor works, including a Dask
+``distributed`` client's ``client.get_executor()`` on machines that share no disk with the
+driver). Folders are written whole (a temporary folder renamed into place) with a
+``manifest.json`` holding the hash of the configuration and its data files: a re-run skips a
+site only when that hash is unchanged, so a run killed half way resumes where it stopped and an
+edited configuration or data file is recomputed. A site that fails (bad data, any exception) is
+recorded with its error in ``OUT/<stem>/error.txt`` and in the fleet table, and the others go
+on; failed sites are retried on the next run.
 
-``OUT/fleet_summary.csv`` (one row per site: status, error, key figures) is rewritten after
-every site, so it is current even after an interruption.
+``OUT/fleet_summary.csv`` (one row per site: status, error, key figures, for skipped sites read
+back from their ``summary.json``) is rewritten after every site, so it is current even after an
+interruption. Worker processes of the default pool end with the fleet process, even when it is
+killed with SIGKILL (see :func:`sims.fleet_io.watch_parent`).
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
 import logging
+import os
 import sys
 import time
 import traceback
@@ -27,19 +34,22 @@ from pathlib import Path
 import pandas as pd
 
 from core.errors import InputError
-from sims.outputs import is_finished, write_outputs
+from sims.fleet_io import (
+    finished_summary,
+    fleet_lock,
+    input_hash,
+    remove_stale_temporaries,
+    watch_parent,
+    write_site_atomically,
+)
+from sims.outputs import write_outputs
 from sims.results import BacktestResult
 
-__all__ = ["FleetResult", "run_config_file", "run_fleet"]
+__all__ = ["FLEET_COLUMNS", "FleetResult", "run_config_file", "run_fleet", "validate_configs"]
 
 logger = logging.getLogger(__name__)
 
-FLEET_COLUMNS = (
-    "site_dir",
-    "config",
-    "status",
-    "error",
-    "wall_s",
+FIGURES = (
     "total_savings_usd",
     "bill_savings_fraction",
     "capture_ratio",
@@ -47,6 +57,7 @@ FLEET_COLUMNS = (
     "npv_usd",
     "n_fallback_windows",
 )
+FLEET_COLUMNS = ("site_dir", "config", "status", "error", "wall_s", *FIGURES)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,7 +68,8 @@ class FleetResult:
     ----------
     sites : pandas.DataFrame
         One row per configuration with :data:`FLEET_COLUMNS`; ``status`` is ``"done"`` (run
-        now), ``"skipped"`` (finished by an earlier run) or ``"failed"``.
+        now), ``"skipped"`` (finished by an earlier run with the same inputs; its figures read
+        back from its ``summary.json``) or ``"failed"``.
     out_dir : pathlib.Path
         The output folder.
     """
@@ -81,11 +93,19 @@ def run_config_file(path: str | Path) -> BacktestResult:
 
 @dataclass(frozen=True)
 class _Failure:
-    """A site's exception as text: exceptions with custom constructors (``InputError``) do
-    not survive pickling back from a worker process, and a failed unpickle breaks the pool."""
+    """A site's exception as text: exceptions with custom constructors do not always survive
+    pickling back from a worker process, and a failed unpickle breaks the pool."""
 
     message: str
     detail: str
+
+
+@dataclass(frozen=True)
+class _Site:
+    stem: str
+    path: Path
+    inputs_sha256: str
+    files: dict[str, str]
 
 
 def _timed(
@@ -102,23 +122,64 @@ def _timed(
     return result, time.perf_counter() - started
 
 
-def _row(site_dir: str, config: Path, status: str, **values: object) -> dict[str, object]:
+def _row(site: _Site, status: str, **values: object) -> dict[str, object]:
     row: dict[str, object] = dict.fromkeys(FLEET_COLUMNS, None)
-    row.update(site_dir=site_dir, config=str(config), status=status, error="")
+    row.update(site_dir=site.stem, config=str(site.path), status=status, error="")
     row.update(values)
     return row
 
 
-def _figures(result: BacktestResult) -> dict[str, object]:
-    s = result.summary
-    return {
-        "total_savings_usd": s.total_savings_usd,
-        "bill_savings_fraction": s.bill_savings_fraction,
-        "capture_ratio": s.capture_ratio,
-        "irr_fraction": s.irr_fraction,
-        "npv_usd": s.npv_usd,
-        "n_fallback_windows": s.n_fallback_windows,
-    }
+def _figures(summary: dict) -> dict[str, object]:
+    return {key: summary.get(key) for key in FIGURES}
+
+
+def validate_configs(configs: Sequence[str | Path]) -> list[tuple[Path, object]]:
+    """Load and validate every configuration before any site runs.
+
+    Returns
+    -------
+    list of (pathlib.Path, BacktestConfig)
+
+    Raises
+    ------
+    InputError
+        For a broken file, as ``"<file>: <TOML key>"`` with the value and what was expected
+        (every other broken file is listed too, and each is logged); or for duplicate file
+        stems (they name the output folders).
+    """
+    from sims.config import load_config
+
+    paths = [Path(c) for c in configs]
+    if not paths:
+        raise InputError("configs", [], "at least one configuration file")
+    stems: dict[str, Path] = {}
+    for path in paths:
+        if path.stem in stems:
+            raise InputError(
+                "configs",
+                [str(stems[path.stem]), str(path)],
+                "configuration files with unique names",
+            )
+        stems[path.stem] = path
+    loaded: list[tuple[Path, object]] = []
+    broken: list[tuple[Path, InputError]] = []
+    for path in paths:
+        try:
+            loaded.append((path, load_config(path)))
+        except InputError as exc:
+            logger.error("fleet: %s: %s", path, exc)
+            broken.append((path, exc))
+    if broken:
+        path, exc = broken[0]
+        others = ""
+        if len(broken) > 1:
+            others = (
+                f" ({len(broken) - 1} more broken: "
+                + ", ".join(f"{p}: {e.field}" for p, e in broken[1:])
+                + ")"
+            )
+        raise InputError(f"{path}: {exc.field}", exc.value, exc.expected + others) from exc
+    return loaded
 
 
 def run_fleet(
@@ -137,13 +198,14 @@ def run_fleet(
     ----------
     configs : sequence of str or pathlib.Path
         Configuration TOML files, one per site; their file stems must be unique (they name the
-        output folders).
+        output folders). All are validated before any site runs.
     out_dir : str or pathlib.Path
-        Output folder.
+        Output folder (created; locked for the run's duration).
     executor : concurrent.futures.Executor, optional
         Where to run the sites; a local ``ProcessPoolExecutor`` by default (shut down at the
-        end). Pass e.g. ``dask.distributed.Client(...).get_executor()`` to scale out. A given
-        executor is not shut down.
+        end; its workers end with this process). Pass e.g.
+        ``dask.distributed.Client(...).get_executor()`` to scale out. A given executor is not
+        shut down.
     max_workers : int, optional
         Workers of the default process pool (default: the number of CPUs).
     report : bool, default True
@@ -156,51 +218,68 @@ def run_fleet(
     Returns
     -------
     FleetResult
-    """
-    paths = [Path(c) for c in configs]
-    if not paths:
-        raise InputError("configs", [], "at least one configuration file")
-    stems: dict[str, Path] = {}
-    for path in paths:
-        if path.stem in stems:
-            raise InputError(
-                "configs",
-                [str(stems[path.stem]), str(path)],
-                "configuration files with unique names",
-            )
-        stems[path.stem] = path
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
 
+    Raises
+    ------
+    InputError
+        Broken or duplicate configurations, an unusable output folder, or an output folder
+        in use by another fleet run; raised before any site runs.
+    """
+    if max_workers is not None and (isinstance(max_workers, bool) or max_workers < 1):
+        raise InputError("max_workers", max_workers, "an integer >= 1")
+    loaded = validate_configs(configs)
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError("out_dir", str(out), "a folder (this is a file)")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError("out_dir", str(out), f"a folder that can be created ({exc})") from exc
+    if not os.access(out, os.W_OK):
+        raise InputError("out_dir", str(out), "a writable folder")
+    with fleet_lock(out):
+        remove_stale_temporaries(out)
+        return _run_locked(loaded, out, executor, max_workers, report, runner, progress)
+
+
+def _run_locked(loaded, out, executor, max_workers, report, runner, progress) -> FleetResult:
+    sites = []
+    for path, config in loaded:
+        digest, files = input_hash(path, config)
+        sites.append(_Site(stem=path.stem, path=path, inputs_sha256=digest, files=files))
     rows: dict[str, dict[str, object]] = {}
-    pending: list[tuple[str, Path]] = []
-    for stem, path in stems.items():
-        if is_finished(out / stem):
-            rows[stem] = _row(stem, path, "skipped")
+    pending: list[_Site] = []
+    for site in sites:
+        done = finished_summary(out / site.stem, site.inputs_sha256)
+        if done is None:
+            pending.append(site)
         else:
-            pending.append((stem, path))
-    logger.info("fleet: %d sites, %d already finished", len(paths), len(paths) - len(pending))
-    _write_table(rows, stems, out)
+            summary, manifest = done
+            rows[site.stem] = _row(
+                site, "skipped", wall_s=manifest.get("wall_s"), **_figures(summary)
+            )
+    logger.info("fleet: %d sites, %d already finished", len(sites), len(sites) - len(pending))
+    _write_table(rows, sites, out)
 
     own = executor is None and bool(pending)
     if own:
-        executor = cf.ProcessPoolExecutor(max_workers=max_workers)
+        executor = cf.ProcessPoolExecutor(
+            max_workers=max_workers, initializer=watch_parent, initargs=(os.getpid(),)
+        )
     show = sys.stderr.isatty() if progress is None else progress
     try:
         if pending:
             assert executor is not None
-            futures = {
-                executor.submit(_timed, runner, path): (stem, path) for stem, path in pending
-            }
+            futures = {executor.submit(_timed, runner, site.path): site for site in pending}
             bar = None
             if show:
                 from tqdm import tqdm
 
                 bar = tqdm(total=len(futures), desc="sites", unit="site")
             for future in cf.as_completed(futures):
-                stem, path = futures[future]
-                rows[stem] = _finish(future, stem, path, out, report)
-                _write_table(rows, stems, out)
+                site = futures[future]
+                rows[site.stem] = _finish(future, site, out, report)
+                _write_table(rows, sites, out)
                 if bar is not None:
                     bar.update(1)
             if bar is not None:
@@ -208,38 +287,59 @@ def run_fleet(
     finally:
         if own and executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
-    table = _write_table(rows, stems, out)
+    table = _write_table(rows, sites, out)
     failed = int((table["status"] == "failed").sum())
     if failed:
-        logger.warning("fleet: %d of %d sites failed (see fleet_summary.csv)", failed, len(paths))
+        logger.warning("fleet: %d of %d sites failed (see fleet_summary.csv)", failed, len(sites))
     return FleetResult(sites=table, out_dir=out)
 
 
-def _finish(future: cf.Future, stem: str, path: Path, out: Path, report: bool) -> dict:
-    site_dir = out / stem
+def _manifest(site: _Site, status: str, wall_s: float | None) -> dict[str, object]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        package_version = version("valuestack")
+    except PackageNotFoundError:
+        package_version = "unknown"
+    return {
+        "status": status,
+        "config": str(site.path.resolve()),
+        "inputs_sha256": site.inputs_sha256,
+        "files_sha256": site.files,
+        "valuestack_version": package_version,
+        "wall_s": wall_s,
+        "finished_utc": pd.Timestamp.now(tz="UTC").isoformat(),
+    }
+
+
+def _finish(future: cf.Future, site: _Site, out: Path, report: bool) -> dict:
+    site_dir = out / site.stem
+    wall_s = None
     try:
         result, wall_s = future.result()
         if isinstance(result, _Failure):
             message, detail = result.message, result.detail
         else:
-            write_outputs(result, site_dir, report=report)
-            message = detail = ""
+            write_site_atomically(
+                site_dir,
+                _manifest(site, "done", wall_s),
+                lambda folder: write_outputs(result, folder, report=report),
+            )
+            return _row(site, "done", wall_s=wall_s, **_figures(result.summary.to_dict()))
     except Exception as exc:  # a failed site is recorded and the fleet goes on
         message = f"{type(exc).__name__}: {exc}"
         detail = "".join(traceback.format_exception(exc))
-    if message:
-        site_dir.mkdir(parents=True, exist_ok=True)
-        (site_dir / "error.txt").write_text(f"{path}\n{detail}", encoding="utf-8")
-        logger.warning("fleet: site %s failed: %s", stem, message)
-        return _row(stem, path, "failed", error=message)
-    (site_dir / "error.txt").unlink(missing_ok=True)
-    return _row(stem, path, "done", wall_s=wall_s, **_figures(result))
+    logger.warning("fleet: site %s failed: %s", site.stem, message)
+    write_site_atomically(
+        site_dir,
+        _manifest(site, "failed", wall_s),
+        lambda folder: (folder / "error.txt").write_text(f"{site.path}\n{detail}", "utf-8"),
+    )
+    return _row(site, "failed", error=message)
 
 
-def _write_table(
-    rows: dict[str, dict[str, object]], stems: dict[str, Path], out: Path
-) -> pd.DataFrame:
-    ordered = [rows.get(stem, _row(stem, path, "pending")) for stem, path in stems.items()]
+def _write_table(rows: dict[str, dict[str, object]], sites: list[_Site], out: Path) -> pd.DataFrame:
+    ordered = [rows.get(site.stem, _row(site, "pending")) for site in sites]
     table = pd.DataFrame(ordered, columns=list(FLEET_COLUMNS))
     tmp = out / "fleet_summary.csv.tmp"
     table.to_csv(tmp, index=False)

@@ -1,11 +1,14 @@
 """``valuestack fleet CONFIGS... --out DIR``: run many sites' backtests in parallel.
 
-Each configuration is one site, written to ``DIR/<config file stem>/`` as soon as it finishes
-(the same files as ``valuestack backtest``). A re-run skips finished sites, so an interrupted
-run resumes; a site that fails is recorded with its error (``DIR/<stem>/error.txt``,
-``DIR/fleet_summary.csv``) and the others go on. Runs on a local process pool (``--workers``);
-``--dask ADDRESS`` sends the sites to a Dask distributed scheduler instead (needs the ``dask``
-extra). Exits 1 if any site failed.
+Every configuration is validated first (a broken one exits 2 naming its file and TOML key), and
+DIR is locked against a second fleet run (exit 2). Each configuration is one site, written
+whole to ``DIR/<config file stem>/`` as soon as it finishes (the same files as ``valuestack
+backtest`` plus a manifest with the hash of the configuration and its data files). A re-run
+skips sites finished with unchanged inputs, so an interrupted run resumes and an edited site is
+recomputed; a site that fails is recorded with its error (``DIR/<stem>/error.txt``,
+``DIR/fleet_summary.csv``) and the others go on. Runs on a local process pool (``--workers``),
+whose workers end with this process; ``--dask ADDRESS`` sends the sites to a Dask distributed
+scheduler instead (needs the ``dask`` extra). Exits 1 if any site failed.
 """
 
 from __future__ import annotations

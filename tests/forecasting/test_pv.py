@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from core.errors import InputError
 from forecasting import PVForecaster, PVSystemSpec, simulate_pv_kw
 from forecasting.datasets import read_nsrdb_tmy_weather, read_tmy3_weather
-from forecasting.pv import clearsky_weather
+from forecasting.pv import ClearSkyCache, clearsky_weather
 
 PVLIB_DATA = os.path.join(os.path.dirname(pvlib.__file__), "data")
 
@@ -140,3 +140,48 @@ def test_pv_inputs_are_validated():
     spec, history = _clear_history(3, [1.0] * 3)
     with pytest.raises(InputError, match="pv_kw"):
         PVForecaster(system=spec).fit(history.rename(columns={"pv_kw": "power"}))
+
+
+def test_clear_sky_cache_equals_the_direct_model_on_any_request():
+    spec = PVSystemSpec(
+        latitude_deg=36.1, longitude_deg=-79.95, tilt_deg=25, dc_capacity_kw=10, ac_capacity_kw=9
+    )
+    cache = ClearSkyCache(spec, block_days=3)
+    grid = pd.date_range("2023-03-05", periods=4 * 24 * 20, freq="15min", tz="America/New_York")
+    # out of order, overlapping, before the first request, across the DST change of 2023-03-12
+    for begin, length in [(500, 192), (100, 96), (0, 50), (1200, 700), (400, 2000), (1900, 5)]:
+        index = grid[begin : begin + length]
+        clear = clearsky_weather(spec, index)
+        direct = simulate_pv_kw(spec, clear)
+        np.testing.assert_allclose(cache.pv_kw(index), direct, rtol=1e-13, atol=1e-13)
+        pd.testing.assert_frame_equal(cache.weather(index), clear, rtol=1e-13, atol=1e-13)
+        expected_minutes = np.asarray([t.hour * 60 + t.minute for t in index])
+        np.testing.assert_array_equal(cache.minute_of_day(index), expected_minutes)
+    # each interval computed once (plus the look-ahead blocks), not once per request
+    assert cache.n_computed < len(grid) + 2 * 3 * 96
+
+
+@pytest.mark.parametrize("history_kind", ["measured_pv", "ghi_and_temperature"])
+def test_cached_forecasts_equal_uncached_over_rolling_decisions(history_kind):
+    spec = PVSystemSpec(
+        latitude_deg=36.1, longitude_deg=-79.95, tilt_deg=25, dc_capacity_kw=10, ac_capacity_kw=9
+    )
+    weather, _ = read_tmy3_weather(os.path.join(PVLIB_DATA, "723170TYA.CSV"))
+    weather = weather.iloc[24 * 100 : 24 * 140]
+    frame = weather.assign(pv_kw=0.8 * simulate_pv_kw(spec, weather))
+    if history_kind == "measured_pv":
+        frame = frame[["pv_kw"]]
+    else:  # no measured PV: clearness from observed GHI, temperature from yesterday
+        frame = frame[["ghi_w_per_m2", "temp_air_c"]].assign(pv_kw=np.nan)
+    forecasters = [PVForecaster(system=spec, cache=c) for c in (True, False)]
+    day = 24
+    for f in forecasters:
+        f.fit(frame.iloc[: 16 * day])
+    for d in range(16, 24):
+        issue = frame.index[d * day]
+        horizon = frame.index[d * day : d * day + 48]
+        cached, uncached = (f.predict(issue, horizon)["pv_kw"] for f in forecasters)
+        assert uncached.sum() > 0
+        np.testing.assert_allclose(cached, uncached, rtol=1e-13, atol=1e-13)
+        for f in forecasters:
+            f.update(frame.iloc[d * day : (d + 1) * day])
