@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InputError
+from core.plausibility import check_market_prices
 from core.series import parse_timestamps, read_csv_frame
 from core.timegrid import step_hours, validate_index
 from core.validation import validate_frame
@@ -415,5 +416,6 @@ def read_prices_csv(
         index = index - (index[1] - index[0])
     index = validate_index(index, name=f"{path.name}.{time_column}")
     frame = convert_columns(raw, columns, index, path.name)
+    check_market_prices(frame, field=path.name)
     logger.info("read %d rows x %d prices from %s", len(frame), frame.shape[1], path)
     return MarketPrices(frame=frame)

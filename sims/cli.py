@@ -3,6 +3,11 @@
 Each subcommand lives in its own module under :mod:`sims.commands` and exposes
 ``add_parser(subparsers)``, which registers the subcommand and sets ``func`` (called with the
 parsed arguments; returns an exit code). Heavy imports happen inside ``func``.
+
+Exit codes: 0 success; 1 an internal error (a bug); 2 a user error (bad option, file or configuration: one message naming
+it, before any work); 3 a run that finished but is not to be trusted (e.g. too many windows
+fell back); 130 interrupted by Ctrl-C (what finished is kept). No traceback reaches the user
+unless ``--log-level debug`` asks for it.
 """
 
 from __future__ import annotations
@@ -10,10 +15,24 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import re
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 
 from core.errors import ValuestackError
+
+__all__ = [
+    "COMMANDS",
+    "EXIT_INTERNAL_ERROR",
+    "EXIT_INTERRUPTED",
+    "EXIT_UNTRUSTED",
+    "EXIT_USER_ERROR",
+    "build_parser",
+    "main",
+]
+
+logger = logging.getLogger(__name__)
 
 COMMANDS: tuple[str, ...] = (
     "sims.commands.bill",
@@ -23,33 +42,116 @@ COMMANDS: tuple[str, ...] = (
 )
 """Modules that register a subcommand, in the order ``--help`` lists them."""
 
+EXIT_INTERNAL_ERROR = 1
+EXIT_USER_ERROR = 2
+EXIT_UNTRUSTED = 3
+EXIT_INTERRUPTED = 130
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def _version() -> str:
+    try:
+        return metadata.version("valuestack")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "unknown"
+
+
+def _add_global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """``-q``, ``-v`` and ``--log-level``, accepted before and after the subcommand.
+
+    On subcommands the defaults are suppressed, so an option given before the subcommand is
+    not reset by the subcommand's parser.
+    """
+    default = {} if top else {"default": argparse.SUPPRESS}
+    group = parser.add_argument_group("output")
+    group.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        help="more log output on stderr (-v info, -vv debug)",
+        **({"default": 0} if top else default),
+    )
+    group.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="errors only on stderr",
+        **({"default": False} if top else default),
+    )
+    group.add_argument(
+        "--log-level",
+        choices=LOG_LEVELS,
+        type=str.lower,
+        help="log level on stderr (overrides -q and -v)",
+        **({"default": None} if top else default),
+    )
+
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser with every registered subcommand."""
     parser = argparse.ArgumentParser(
         prog="valuestack",
         description="Battery dispatch that stacks bill savings and market revenue.",
+        epilog="Exit codes: 0 ok, 1 bug, 2 bad input, 3 untrustworthy result, 130 interrupted.",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
-    subparsers = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"valuestack {_version()}")
+    _add_global_options(parser, top=True)
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module_name in COMMANDS:
         importlib.import_module(module_name).add_parser(subparsers)
+    for sub in subparsers.choices.values():
+        sub.formatter_class = argparse.RawDescriptionHelpFormatter
+        if sub.description:
+            sub.description = _plain(sub.description)
+        _add_global_options(sub, top=False)
     return parser
+
+
+def _plain(text: str) -> str:
+    """Help text without reStructuredText markup (double backquotes, roles)."""
+    text = re.sub(r":\w+:`~?([^`]+)`", r"\1", text)
+    return text.replace("``", "")
+
+
+def _log_level(args: argparse.Namespace) -> int:
+    if args.log_level:
+        return getattr(logging, args.log_level.upper())
+    if args.quiet:
+        return logging.ERROR
+    return {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    level = _log_level(args)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", force=True)
     try:
         return int(args.func(args) or 0)
     except ValuestackError as exc:
+        logger.debug("user error", exc_info=True)
         print(f"valuestack {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print(
+            f"valuestack {args.command}: interrupted; finished results were kept",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    except (UnicodeDecodeError, OSError) as exc:
+        # inputs the readers did not catch themselves: still one line, no traceback
+        logger.debug("input error", exc_info=True)
+        print(f"valuestack {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except Exception as exc:  # a bug: say so in one line; the traceback is a debug log
+        logger.debug("internal error", exc_info=True)
+        print(
+            f"valuestack {args.command}: internal error: {type(exc).__name__}: {exc} "
+            "(a bug; --log-level debug shows the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL_ERROR
 
 
 if __name__ == "__main__":

@@ -180,11 +180,14 @@ class TariffConfig:
         records do not list holidays, so None bills none.
     holiday_subdivision : str or None, default None
         State or province for ``holiday_country`` (e.g. ``"CA"``).
+    allow_negative_rates : bool, default False
+        Accept negative energy or demand rates (credits) in the record.
     """
 
     urdb_json: Path
     holiday_country: str | None = None
     holiday_subdivision: str | None = None
+    allow_negative_rates: bool = False
 
     def __post_init__(self) -> None:
         if not Path(self.urdb_json).is_file():
@@ -274,6 +277,9 @@ class DispatchConfig:
     demand_guard : bool, default True
         Let the site controller trim the schedule in real time so the meter never exceeds the
         month's actual peak so far or the plan's own peak (see :mod:`sims.backtest`).
+    max_fallback_fraction : float, default 0.5
+        Largest share of windows that may fall back before the command line calls the run
+        failed (exit code 3) [fraction].
     """
 
     step: str | None = None
@@ -283,8 +289,10 @@ class DispatchConfig:
     relax_binaries: bool = False
     fallback: Fallback = Fallback.HOLD
     demand_guard: bool = True
+    max_fallback_fraction: float = 0.5
 
     def __post_init__(self) -> None:
+        require_fraction("dispatch.max_fallback_fraction", self.max_fallback_fraction)
         if not isinstance(self.demand_guard, bool):
             raise InputError("dispatch.demand_guard", self.demand_guard, "a boolean")
         if self.step is not None and self.step not in STEPS:
@@ -421,7 +429,12 @@ def _local_time(value: Any, key: str, tz: str) -> pd.Timestamp:
         raise InputError(key, value, "a local date or date-time, e.g. 2025-01-01") from exc
     if stamp.tz is not None:
         raise InputError(key, value, "a local time without a UTC offset (the site's zone)")
-    return stamp.tz_localize(tz)
+    try:
+        return stamp.tz_localize(tz, ambiguous="raise", nonexistent="raise")
+    except Exception as exc:  # pytz / zoneinfo DST errors differ across pandas versions
+        raise InputError(
+            key, value, f"a local time that exists exactly once in {tz} (not in a DST change)"
+        ) from exc
 
 
 def _dataclass_from_table(cls: type, table: dict[str, Any], prefix: str) -> Any:
@@ -511,7 +524,11 @@ def config_from_dict(
     site = SiteConfig(**site_kwargs)
 
     tariff_raw = raw["tariff"]
-    _check_keys(tariff_raw, {"urdb_json", "holiday_country", "holiday_subdivision"}, "tariff")
+    _check_keys(
+        tariff_raw,
+        {"urdb_json", "holiday_country", "holiday_subdivision", "allow_negative_rates"},
+        "tariff",
+    )
     if "urdb_json" not in tariff_raw:
         raise InputError("tariff.urdb_json", None, "the path of a URDB rate JSON")
     tariff = TariffConfig(
@@ -521,6 +538,12 @@ def config_from_dict(
             for key in ("holiday_country", "holiday_subdivision")
             if key in tariff_raw
         },
+        allow_negative_rates=_typed(
+            tariff_raw.get("allow_negative_rates", False),
+            bool,
+            "tariff.allow_negative_rates",
+            "true or false",
+        ),
     )
 
     battery_raw = dict(raw["battery"])
@@ -565,6 +588,7 @@ def config_from_dict(
             "relax_binaries",
             "fallback",
             "demand_guard",
+            "max_fallback_fraction",
         },
         "dispatch",
     )
@@ -584,6 +608,9 @@ def config_from_dict(
         fallback=_enum(Fallback, dispatch_raw.get("fallback", "hold"), "dispatch.fallback"),
         demand_guard=_typed(
             dispatch_raw.get("demand_guard", True), bool, "dispatch.demand_guard", "true or false"
+        ),
+        max_fallback_fraction=_number(
+            dispatch_raw.get("max_fallback_fraction", 0.5), "dispatch.max_fallback_fraction"
         ),
     )
     finance = _dataclass_from_table(FinanceInputs, raw.get("finance", {}), "finance")
@@ -626,6 +653,10 @@ def load_config(path: str | Path) -> BacktestConfig:
         raise InputError("config", str(path), "an existing TOML file")
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            "config", f"{path} (byte {exc.start})", "a UTF-8 encoded TOML file"
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise InputError("config", str(path), f"valid TOML ({exc})") from exc
     return config_from_dict(raw, base_dir=path.resolve().parent, source=path.resolve())

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InputError
+from core.plausibility import check_battery_size, check_load_kw
 from core.series import read_series_csv as core_read_series_csv
 from core.timegrid import validate_index
 from core.validation import validate_series
@@ -192,5 +193,10 @@ def load_site_data(config: BacktestConfig) -> SiteData:
         config.tariff.urdb_json,
         holiday_country=config.tariff.holiday_country,
         holiday_subdivision=config.tariff.holiday_subdivision,
+        allow_negative_rates=config.tariff.allow_negative_rates,
+    )
+    check_load_kw(load, field=f"site.load_csv.{site.load_column}")
+    check_battery_size(
+        config.battery.power_kw, peak_load_kw=float(load.max()), field="battery.power_kw"
     )
     return SiteData(load_kw=load.rename("load_kw"), pv_kw=pv, tariff=tariff)

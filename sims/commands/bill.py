@@ -39,6 +39,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="COUNTRY",
         help="bill this country's holidays (e.g. US) on the weekend schedule",
     )
+    parser.add_argument(
+        "--allow-negative-rates",
+        action="store_true",
+        help="accept negative energy or demand rates (credits) in the tariff",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.set_defaults(func=run)
 
@@ -93,13 +98,19 @@ def run(args: argparse.Namespace) -> int:
     """Run the subcommand; return the exit code."""
     import pandas as pd
 
+    from core.plausibility import check_load_kw
     from markets.bill import CHARGE_COLUMNS
     from markets.tariff import Tariff
 
-    tariff = Tariff.from_urdb(args.tariff, holiday_country=args.holidays)
+    tariff = Tariff.from_urdb(
+        args.tariff,
+        holiday_country=args.holidays,
+        allow_negative_rates=args.allow_negative_rates,
+    )
     load = read_load_csv(
         args.load, column=args.column, timestamp_column=args.timestamp_column, tz=args.tz
     )
+    check_load_kw(load, field=str(load.name))
     bill = tariff.bill(load)
     monthly = bill.monthly
     if args.json:
