@@ -274,7 +274,7 @@ def tariff_from_urdb(
     ):
         raise InputError(
             "source",
-            _text(rec.get("name")) or sorted(rec)[:8],
+            _text(rec.get("name")) or (f"a record with only {sorted(rec)[:8]}" if rec else "{}"),
             "a rate with at least one energy, demand, fixed or minimum charge",
         )
     tariff = Tariff(

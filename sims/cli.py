@@ -123,31 +123,31 @@ def _log_level(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    level = _log_level(args)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", force=True)
+    command = "command"
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        command = args.command
+        logging.basicConfig(
+            level=_log_level(args), format="%(levelname)s %(name)s: %(message)s", force=True
+        )
         return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print(f"valuestack {command}: interrupted; finished results were kept", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except ValuestackError as exc:
         logger.debug("user error", exc_info=True)
-        print(f"valuestack {args.command}: error: {exc}", file=sys.stderr)
+        print(f"valuestack {command}: error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
-    except KeyboardInterrupt:
-        print(
-            f"valuestack {args.command}: interrupted; finished results were kept",
-            file=sys.stderr,
-        )
-        return EXIT_INTERRUPTED
     except (UnicodeDecodeError, OSError) as exc:
         # inputs the readers did not catch themselves: still one line, no traceback
         logger.debug("input error", exc_info=True)
-        print(f"valuestack {args.command}: error: {exc}", file=sys.stderr)
+        print(f"valuestack {command}: error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
     except Exception as exc:  # a bug: say so in one line; the traceback is a debug log
         logger.debug("internal error", exc_info=True)
         print(
-            f"valuestack {args.command}: internal error: {type(exc).__name__}: {exc} "
+            f"valuestack {command}: internal error: {type(exc).__name__}: {exc} "
             "(a bug; --log-level debug shows the traceback)",
             file=sys.stderr,
         )

@@ -189,12 +189,16 @@ def load_site_data(config: BacktestConfig) -> SiteData:
         if len(missing):
             raise InputError("site.pv_csv", f"no value at {missing[0]}", "PV covering the load")
         pv = pv_all.reindex(load.index)
-    tariff = Tariff.from_urdb(
-        config.tariff.urdb_json,
-        holiday_country=config.tariff.holiday_country,
-        holiday_subdivision=config.tariff.holiday_subdivision,
-        allow_negative_rates=config.tariff.allow_negative_rates,
-    )
+    try:
+        tariff = Tariff.from_urdb(
+            config.tariff.urdb_json,
+            holiday_country=config.tariff.holiday_country,
+            holiday_subdivision=config.tariff.holiday_subdivision,
+            allow_negative_rates=config.tariff.allow_negative_rates,
+        )
+    except InputError as exc:
+        field = f"tariff.urdb_json ({config.tariff.urdb_json.name}): {exc.field}"
+        raise InputError(field, exc.value, exc.expected) from exc
     check_load_kw(load, field=f"site.load_csv.{site.load_column}")
     check_battery_size(
         config.battery.power_kw, peak_load_kw=float(load.max()), field="battery.power_kw"

@@ -102,11 +102,14 @@ def run(args: argparse.Namespace) -> int:
     from markets.bill import CHARGE_COLUMNS
     from markets.tariff import Tariff
 
-    tariff = Tariff.from_urdb(
-        args.tariff,
-        holiday_country=args.holidays,
-        allow_negative_rates=args.allow_negative_rates,
-    )
+    try:
+        tariff = Tariff.from_urdb(
+            args.tariff,
+            holiday_country=args.holidays,
+            allow_negative_rates=args.allow_negative_rates,
+        )
+    except InputError as exc:
+        raise InputError(f"tariff {args.tariff}: {exc.field}", exc.value, exc.expected) from exc
     load = read_load_csv(
         args.load, column=args.column, timestamp_column=args.timestamp_column, tz=args.tz
     )
