@@ -7,18 +7,24 @@ parsed arguments; returns an exit code). Heavy imports happen inside ``func``.
 Exit codes: 0 success; 1 an internal error (a bug); 2 a user error (bad option, file or configuration: one message naming
 it, before any work); 3 a run that finished but is not to be trusted (e.g. too many windows
 fell back); 130 interrupted by Ctrl-C (what finished is kept). No traceback reaches the user
-unless ``--log-level debug`` asks for it.
+unless ``--log-level debug`` asks for it. Standard output carries only the command's results:
+what the solver library prints is dropped, or sent to stderr with ``--log-level debug``
+(or ``-vv``).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ctypes
 import importlib
 import logging
+import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from importlib import metadata
+from typing import TextIO
 
 from core.errors import ValuestackError
 
@@ -113,6 +119,48 @@ def _plain(text: str) -> str:
     return text.replace("``", "")
 
 
+@contextlib.contextmanager
+def native_stdout_to(stream: TextIO | None) -> Iterator[None]:
+    """Send what C libraries write to stdout (HiGHS' messages) to ``stream``, or nowhere.
+
+    The process's stdout then carries only what the command prints itself (its results), so
+    it can be parsed: Python's ``sys.stdout`` keeps writing to the real stdout, while file
+    descriptor 1, which the solver writes to, is pointed at ``stream`` (or ``os.devnull``).
+    Does nothing when ``sys.stdout`` is not file descriptor 1 (e.g. captured by a test).
+    """
+    try:
+        real = sys.stdout.fileno() == 1
+    except (AttributeError, OSError, ValueError):
+        real = False
+    if not real:
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    target = os.dup(stream.fileno()) if stream is not None else os.open(os.devnull, os.O_WRONLY)
+    os.dup2(target, 1)
+    os.close(target)
+    python_stdout = sys.stdout
+    sys.stdout = open(saved, "w", buffering=1, encoding=python_stdout.encoding, closefd=False)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        _flush_c_stdio()
+        sys.stdout.close()
+        sys.stdout = python_stdout
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _flush_c_stdio() -> None:
+    """Flush C's stdio buffers, so solver text buffered so far goes where it was sent."""
+    try:
+        ctypes.CDLL(None).fflush(None)
+    except (OSError, AttributeError):  # pragma: no cover - no C library to ask
+        pass
+
+
 def _log_level(args: argparse.Namespace) -> int:
     if args.log_level:
         return getattr(logging, args.log_level.upper())
@@ -131,7 +179,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.basicConfig(
             level=_log_level(args), format="%(levelname)s %(name)s: %(message)s", force=True
         )
-        return int(args.func(args) or 0)
+        with native_stdout_to(sys.stderr if _log_level(args) <= logging.DEBUG else None):
+            return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print(f"valuestack {command}: interrupted; finished results were kept", file=sys.stderr)
         return EXIT_INTERRUPTED

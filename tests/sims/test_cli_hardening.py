@@ -291,3 +291,43 @@ def test_sigint_on_a_real_process_exits_130(tmp_path):
     assert process.returncode == 130, err.decode()[-2000:]
     assert b"Traceback" not in err and b"interrupted" in err
     assert pd.Series([p.name for p in tmp_path.iterdir()]).str.startswith(".").sum() == 0
+
+
+_NATIVE = """
+import os, sys
+from sims.cli import native_stdout_to
+with native_stdout_to({target}):
+    os.write(1, b"solver noise\\n")  # what a C library writes to file descriptor 1
+    print("result line")
+print("after")
+"""
+
+
+@pytest.mark.parametrize("target", ["None", "sys.stderr"], ids=["dropped", "to-stderr"])
+def test_native_stdout_noise_never_reaches_stdout(target):
+    code = _NATIVE.format(target=target)
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert done.stdout == "result line\nafter\n"
+    assert ("solver noise" in done.stderr) == (target == "sys.stderr")
+
+
+def test_example_summary_is_short(tmp_path):
+    # the README's example, cut to its first month: stdout is the summary alone (the
+    # solver's messages, thousands of lines over the year, are not in it)
+    text = (EXAMPLES / "site.toml").read_text()
+    for name in ("office_load.csv", "office_tou_tariff.json"):
+        text = text.replace(f'"{name}"', f'"{EXAMPLES / name}"')
+    text = text.replace("[site]\n", '[site]\nend = "2023-02-15"\n')
+    config = tmp_path / "site.toml"
+    config.write_text(text)
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    argv = [sys.executable, "-m", "sims.cli", "backtest", str(config)]
+    argv += ["--out", str(tmp_path / "out"), "--no-progress", "--no-report"]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert len(lines) < 40
+    assert lines[0].startswith("example-office:") and lines[-1].startswith("wrote ")
