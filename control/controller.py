@@ -51,7 +51,7 @@ from control.realtime import energy_need_kwh, realtime_setpoint
 from control.settings import ControlSettings, Fallback, Horizon
 from control.targets import WindowKey, WindowMap, window_map
 from core.errors import InputError, SolverError
-from markets.bill import month_to_date
+from markets.meter import MonthToDateMeter
 from markets.tariff import Tariff
 from optimizer.battery import Battery
 from optimizer.state import MonthToDate, TerminalSoc
@@ -220,8 +220,7 @@ class Controller:
         self._plan: _Plan | None = None
         self._last_plan_ns: int | None = None
         self._event: str | None = None
-        self._history_ns: list[int] = []
-        self._history_kw: list[float] = []
+        self._meter = MonthToDateMeter(tariff, step=self.step_td)
         self._pending: tuple[int, tuple[WindowKey, ...]] | None = None
         self.plans: list[dict[str, Any]] = []
         self.forecast_s = 0.0
@@ -240,22 +239,9 @@ class Controller:
 
     def month_to_date(self, now: pd.Timestamp) -> MonthToDate:
         """Billing state of ``now``'s month from the intervals recorded before ``now``."""
-        if not self._history_ns:
+        if self._meter.next_start is None:
             return MonthToDate()
-        ns = np.asarray(self._history_ns, dtype=np.int64)
-        values = np.asarray(self._history_kw, dtype=float)
-        tz = now.tz
-        if self.tariff.ratchet is None:
-            month_start = now.tz_localize(None).to_period("M").to_timestamp()
-            begin = pd.Timestamp(month_start).tz_localize(tz, ambiguous=True).value
-            keep = ns >= begin
-            ns, values = ns[keep], values[keep]
-        # a zero-power probe at ``now`` makes the bill engine measure ``now``'s month
-        labels = pd.DatetimeIndex(np.append(ns, now.value)).tz_localize("UTC").tz_convert(tz)
-        labels = pd.DatetimeIndex(labels, freq=self.step_td) if len(labels) > 1 else labels
-        if len(labels) == 1:
-            labels = pd.date_range(now, periods=1, freq=self.step_td)
-        usage = month_to_date(self.tariff, pd.Series(np.append(values, 0.0), index=labels))
+        usage = self._meter.usage(now)
         energy = self.tariff.energy is not None
         return MonthToDate(
             flat_peak_kw=max(usage.flat_peak_kw, 0.0),
@@ -527,12 +513,7 @@ class Controller:
 
     def record(self, now: pd.Timestamp, *, grid_kw: float) -> None:
         """The metered net import of the interval starting at ``now`` [kW] (import > 0)."""
-        if self._history_ns and now.value != self._history_ns[-1] + self._step_ns:
-            raise InputError(
-                "record(now)", now, f"the interval after the last recorded one ({self._step_ns} ns)"
-            )
-        self._history_ns.append(now.value)
-        self._history_kw.append(float(grid_kw))
+        self._meter.record(now, float(grid_kw))
         if self._pending is None or self._pending[0] != now.value:
             return
         for key in self._pending[1]:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InputError
+from core.series import check_unit, numeric_values, parse_timestamps, read_csv_frame
 from core.timegrid import validate_index
 
 __all__ = [
@@ -200,8 +201,9 @@ def read_load_csv(
 ) -> tuple[pd.DataFrame, int]:
     """Read a load CSV for the ``forecast-eval`` command.
 
-    Timestamps are interval starts; naive ones are localized to ``tz`` (an ambiguous or
-    nonexistent local time is an error), aware ones converted. Empty cells of the load column
+    Read by the one series reader (:mod:`core.series`): timestamps are interval starts; naive
+    ones are localized to ``tz`` (an ambiguous or nonexistent local time is an error), ones with
+    UTC offsets (which may differ across DST) converted. Empty cells of the load column
     are missing readings (NaN); with ``zero_is_missing`` zeros are too.
 
     Returns
@@ -211,38 +213,26 @@ def read_load_csv(
         and the count of readings marked missing.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError("load", str(path), "a path to a CSV file")
-    frame = pd.read_csv(path, dtype={timestamp_column: str})
-    for name, wanted in (("--timestamp-column", timestamp_column), ("--column", column)):
-        if wanted not in frame.columns:
-            raise InputError(name, wanted, f"one of the CSV columns {list(frame.columns)}")
-    if temperature_column is not None and temperature_column not in frame.columns:
-        raise InputError(
-            "--temperature-column", temperature_column, f"one of {list(frame.columns)}"
-        )
-    try:
-        stamps = pd.to_datetime(frame[timestamp_column], format="ISO8601", utc=False)
-        index = pd.DatetimeIndex(stamps, name="time")
-        if index.tz is None:
-            index = index.tz_localize(tz, ambiguous="raise", nonexistent="raise")
-        else:
-            index = index.tz_convert(tz)
-    except (ValueError, TypeError) as exc:
-        raise InputError(timestamp_column, str(exc)[:80], "parseable, unambiguous times") from None
-    validate_index(index, name=f"{path.name}.{timestamp_column}")
-    load = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
-    bad = frame[column].notna().to_numpy() & np.isnan(load)
-    if bad.any():
-        first = int(np.argmax(bad))
-        raise InputError(column, frame[column].iloc[first], "numbers (empty = missing)")
+    required = [("--timestamp-column", timestamp_column), ("--column", column)]
+    if temperature_column is not None:
+        required.append(("--temperature-column", temperature_column))
+    frame = read_csv_frame(path, field="load", required=required, dtype={timestamp_column: str})
+    check_unit(column, unit="kw", field="--column")
+    index = parse_timestamps(
+        frame[timestamp_column], tz=tz, field=timestamp_column, tz_field="--tz"
+    )
+    index = pd.DatetimeIndex(index, name="time").tz_convert(tz)
+    validate_index(index, name=f"{path.name}.{timestamp_column}", min_length=2)
+    load = numeric_values(frame, column, field=column, allow_missing=True)
     missing = np.isnan(load)
     if zero_is_missing:
         missing |= load == 0
     load = np.where(missing, np.nan, load)
     data = {"load_kw": load}
     if temperature_column is not None:
-        data["temp_air_c"] = pd.to_numeric(frame[temperature_column]).to_numpy(dtype=float)
+        data["temp_air_c"] = numeric_values(
+            frame, temperature_column, field=temperature_column, allow_missing=True
+        )
     return pd.DataFrame(data, index=index), int(missing.sum())
 
 

@@ -31,6 +31,8 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InputError
+from core.plausibility import check_market_prices
+from core.series import parse_timestamps, read_csv_frame
 from core.timegrid import step_hours, validate_index
 from core.validation import validate_frame
 
@@ -321,7 +323,7 @@ class MarketPrices:
 def localize_labels(
     labels: pd.Series | pd.Index, *, tz: str, field: str, format: str | None = None
 ) -> pd.DatetimeIndex:
-    """Parse timestamps from a file into a tz-aware index in zone ``tz``.
+    """Parse timestamps from a file into a tz-aware index in zone ``tz`` (:mod:`core.series`).
 
     Labels that carry a UTC offset (ISO 8601, e.g. ``2024-01-01 00:00:00-06:00``) are
     converted to ``tz``; naive labels are read as wall-clock time in ``tz``. A naive label
@@ -335,37 +337,7 @@ def localize_labels(
     InputError
         On unparseable labels, an unknown zone, or a nonexistent / ambiguous wall-clock label.
     """
-    values = pd.Series(labels)
-    fmt = format or "mixed"
-    try:
-        first = pd.to_datetime(values.iloc[:1], format=fmt)
-        aware = isinstance(first.dtype, pd.DatetimeTZDtype)
-        # offsets may differ across DST: go through UTC, then to the target zone
-        parsed = pd.to_datetime(values, format=fmt, utc=aware)
-    except (ValueError, TypeError) as exc:
-        raise InputError(
-            field, str(values.iloc[0]), "parseable timestamps, all naive or all with offsets"
-        ) from exc
-    if aware:
-        try:
-            return pd.DatetimeIndex(parsed).tz_convert(tz)
-        except Exception as exc:  # zoneinfo raises several kinds
-            raise InputError("tz", tz, "an IANA time zone name") from exc
-    if isinstance(parsed.dtype, pd.DatetimeTZDtype) or parsed.dtype == object:
-        raise InputError(field, str(values.iloc[0]), "all labels naive or all with offsets")
-    index = pd.DatetimeIndex(parsed)
-    try:
-        return index.tz_localize(tz, ambiguous="raise", nonexistent="raise")
-    except (ValueError, TypeError) as exc:
-        raise InputError(
-            field,
-            str(exc),
-            f"wall-clock labels that exist exactly once in {tz} (a file without DST "
-            "gaps needs a fixed-offset zone such as 'Etc/GMT+6', or a loader that resolves "
-            "the DST hours explicitly)",
-        ) from exc
-    except Exception as exc:
-        raise InputError("tz", tz, "an IANA time zone name") from exc
+    return parse_timestamps(labels, tz=tz, field=field, format=format or "mixed")
 
 
 def convert_columns(
@@ -432,15 +404,11 @@ def read_prices_csv(
         fixed-step series, or wall-clock labels that do not exist in ``tz``.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError("path", str(path), "an existing CSV file")
     if not columns:
         raise InputError("columns", columns, "at least one PriceColumn")
     if not isinstance(time_label, TimeLabel):
         raise InputError("time_label", time_label, f"one of {list(TimeLabel)}")
-    raw = pd.read_csv(path)
-    if time_column not in raw.columns:
-        raise InputError("time_column", time_column, f"one of {list(raw.columns)}")
+    raw = read_csv_frame(path, field="path", required=(("time_column", time_column),))
     index = localize_labels(raw[time_column], tz=tz, field=f"{path.name}.{time_column}")
     if time_label is TimeLabel.ENDING:
         if len(index) < 2:
@@ -448,5 +416,6 @@ def read_prices_csv(
         index = index - (index[1] - index[0])
     index = validate_index(index, name=f"{path.name}.{time_column}")
     frame = convert_columns(raw, columns, index, path.name)
+    check_market_prices(frame, field=path.name)
     logger.info("read %d rows x %d prices from %s", len(frame), frame.shape[1], path)
     return MarketPrices(frame=frame)

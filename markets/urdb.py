@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import InputError
+from core.plausibility import check_rate
 from markets.tariff import (
     DemandRatchet,
     DemandTier,
@@ -169,13 +170,22 @@ def load_urdb_record(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
         if not path.is_file():
             raise InputError("source", str(source), "a path to a URDB JSON file")
         try:
-            data = json.loads(path.read_text())
+            data = json.loads(path.read_text(encoding="utf-8-sig"))
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                "source", f"{source} (byte {exc.start})", "a UTF-8 encoded JSON file"
+            ) from None
         except json.JSONDecodeError as exc:
             raise InputError("source", str(source), f"valid JSON ({exc})") from exc
     else:
         data = source
     if not isinstance(data, Mapping):
         raise InputError("source", type(data).__name__, "a URDB record (a JSON object)")
+    if "error" in data or "errors" in data:
+        error = data.get("error", data.get("errors"))
+        raise InputError(
+            "source", error, "a URDB rate record, not an API error response (check the API key)"
+        )
     if "items" in data:
         items = data["items"]
         if not isinstance(items, list) or len(items) != 1:
@@ -200,6 +210,7 @@ def tariff_from_urdb(
     holiday_subdivision: str | None = None,
     extra_holidays: Iterable[dt.date] = (),
     export: ExportCompensation | None = None,
+    allow_negative_rates: bool = False,
 ) -> Tariff:
     """Parse a URDB rate record into a :class:`~markets.tariff.Tariff`.
 
@@ -216,6 +227,8 @@ def tariff_from_urdb(
         Further dates billed on the weekend schedules.
     export : ExportCompensation, optional
         Override the export compensation read from the record (e.g. a flat export rate).
+    allow_negative_rates : bool, default False
+        Accept negative energy or demand rates (credits); otherwise they are errors.
 
     Returns
     -------
@@ -224,7 +237,9 @@ def tariff_from_urdb(
     Raises
     ------
     InputError
-        Naming the URDB field that is malformed.
+        Naming the URDB field that is malformed, a rate outside the plausible range
+        (:mod:`core.plausibility`), or a record with no energy, demand, fixed or minimum
+        charge at all (an empty ``{}`` would bill $0).
     """
     rec = load_urdb_record(source)
     unsupported: list[str] = []
@@ -250,6 +265,18 @@ def tariff_from_urdb(
             continue  # an empty field charges nothing
         unsupported.append(key)
 
+    _check_plausible(energy, tou_demand, flat_demand, allow_negative=allow_negative_rates)
+    if (
+        energy is None
+        and tou_demand is None
+        and flat_demand is None
+        and not any((fixed_monthly, fixed_daily, min_monthly, min_daily, min_annual))
+    ):
+        raise InputError(
+            "source",
+            _text(rec.get("name")) or (f"a record with only {sorted(rec)[:8]}" if rec else "{}"),
+            "a rate with at least one energy, demand, fixed or minimum charge",
+        )
     tariff = Tariff(
         name=_text(rec.get("name")) or _text(rec.get("label")) or "unnamed URDB record",
         utility=_text(rec.get("utility")),
@@ -280,6 +307,32 @@ def tariff_from_urdb(
 
 
 # -- pieces ---------------------------------------------------------------------------------
+def _check_plausible(
+    energy: EnergyCharges | None,
+    tou_demand: TouDemandCharges | None,
+    flat_demand: FlatDemandCharges | None,
+    *,
+    allow_negative: bool,
+) -> None:
+    """Every energy and demand rate within :mod:`core.plausibility`'s limits."""
+    parts = [
+        ("energyratestructure", energy, "kWh", "rate_usd_per_kwh"),
+        ("demandratestructure", tou_demand, "kW", "rate_usd_per_kw"),
+        ("flatdemandstructure", flat_demand, "kW", "rate_usd_per_kw"),
+    ]
+    for field, part, unit, attribute in parts:
+        if part is None:
+            continue
+        for p, tiers in enumerate(part.periods):
+            for t, tier in enumerate(tiers):
+                check_rate(
+                    f"{field}[{p}][{t}]",
+                    getattr(tier, attribute),
+                    unit=unit,
+                    allow_negative=allow_negative,
+                )
+
+
 def _text(value: Any) -> str:
     return "" if value is None else str(value)
 

@@ -150,11 +150,14 @@ class TariffConfig:
         records do not list holidays, so None bills none.
     holiday_subdivision : str or None, default None
         State or province for ``holiday_country`` (e.g. ``"CA"``).
+    allow_negative_rates : bool, default False
+        Accept negative energy or demand rates (credits) in the record.
     """
 
     urdb_json: Path
     holiday_country: str | None = None
     holiday_subdivision: str | None = None
+    allow_negative_rates: bool = False
 
     def __post_init__(self) -> None:
         if not Path(self.urdb_json).is_file():
@@ -253,6 +256,9 @@ class DispatchConfig:
     replan_on_events : bool, default True
         Also re-plan when the meter sets a peak above its target or the stored energy falls
         below the reserve (at most hourly), besides the cadence.
+    max_fallback_fraction : float, default 0.5
+        Largest share of windows that may fall back before the command line calls the run
+        failed (exit code 3) [fraction].
     """
 
     step: str | None = None
@@ -263,8 +269,10 @@ class DispatchConfig:
     fallback: Fallback = Fallback.HOLD
     demand_guard: bool = True
     replan_on_events: bool = True
+    max_fallback_fraction: float = 0.5
 
     def __post_init__(self) -> None:
+        require_fraction("dispatch.max_fallback_fraction", self.max_fallback_fraction)
         if not isinstance(self.replan_on_events, bool):
             raise InputError("dispatch.replan_on_events", self.replan_on_events, "a boolean")
         if not isinstance(self.demand_guard, bool):
@@ -403,7 +411,12 @@ def _local_time(value: Any, key: str, tz: str) -> pd.Timestamp:
         raise InputError(key, value, "a local date or date-time, e.g. 2025-01-01") from exc
     if stamp.tz is not None:
         raise InputError(key, value, "a local time without a UTC offset (the site's zone)")
-    return stamp.tz_localize(tz)
+    try:
+        return stamp.tz_localize(tz, ambiguous="raise", nonexistent="raise")
+    except Exception as exc:  # pytz / zoneinfo DST errors differ across pandas versions
+        raise InputError(
+            key, value, f"a local time that exists exactly once in {tz} (not in a DST change)"
+        ) from exc
 
 
 def _dataclass_from_table(cls: type, table: dict[str, Any], prefix: str) -> Any:
@@ -493,7 +506,11 @@ def config_from_dict(
     site = SiteConfig(**site_kwargs)
 
     tariff_raw = raw["tariff"]
-    _check_keys(tariff_raw, {"urdb_json", "holiday_country", "holiday_subdivision"}, "tariff")
+    _check_keys(
+        tariff_raw,
+        {"urdb_json", "holiday_country", "holiday_subdivision", "allow_negative_rates"},
+        "tariff",
+    )
     if "urdb_json" not in tariff_raw:
         raise InputError("tariff.urdb_json", None, "the path of a URDB rate JSON")
     tariff = TariffConfig(
@@ -503,6 +520,12 @@ def config_from_dict(
             for key in ("holiday_country", "holiday_subdivision")
             if key in tariff_raw
         },
+        allow_negative_rates=_typed(
+            tariff_raw.get("allow_negative_rates", False),
+            bool,
+            "tariff.allow_negative_rates",
+            "true or false",
+        ),
     )
 
     battery_raw = dict(raw["battery"])
@@ -561,6 +584,7 @@ def config_from_dict(
             "fallback",
             "demand_guard",
             "replan_on_events",
+            "max_fallback_fraction",
         },
         "dispatch",
     )
@@ -586,6 +610,9 @@ def config_from_dict(
             bool,
             "dispatch.replan_on_events",
             "true or false",
+        ),
+        max_fallback_fraction=_number(
+            dispatch_raw.get("max_fallback_fraction", 0.5), "dispatch.max_fallback_fraction"
         ),
     )
     finance = _dataclass_from_table(FinanceInputs, raw.get("finance", {}), "finance")
@@ -628,6 +655,10 @@ def load_config(path: str | Path) -> BacktestConfig:
         raise InputError("config", str(path), "an existing TOML file")
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            "config", f"{path} (byte {exc.start})", "a UTF-8 encoded TOML file"
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise InputError("config", str(path), f"valid TOML ({exc})") from exc
     return config_from_dict(raw, base_dir=path.resolve().parent, source=path.resolve())

@@ -163,10 +163,7 @@ def run_loop(
 
 def make_settings(dispatch, *, horizon=None, cadence=None) -> ControlSettings:
     """Controller settings from a backtest's ``[dispatch]`` table (optionally overridden)."""
-    import os
-
     return ControlSettings(
-        plan_on_high=os.environ.get("VS_PLAN", "high") == "high",
         cadence=cadence or dispatch.cadence,
         lookahead_h=dispatch.lookahead_h,
         horizon=horizon or Horizon.LOOKAHEAD,

@@ -1,26 +1,162 @@
 """Writing a backtest's results to a folder (the I/O edge of the CLI and fleet runs).
 
 A finished folder holds ``intervals.parquet`` / ``.csv``, ``monthly.parquet`` / ``.csv``,
-``windows.csv``, ``cash_flows.csv``, ``report.html`` and, written last and atomically,
-``summary.json``: its presence marks the site as finished (fleet runs resume on it).
+``windows.csv``, ``cash_flows.csv``, ``report.html``, ``manifest.json`` (the inputs' SHA-256
+hashes, the package version, the command line) and ``summary.json``: its presence marks the
+site as finished (fleet runs resume on it).
+
+Results are written into a temporary folder beside the target and moved into place at the
+end, so a folder is never half-written and never mixes files of two runs: an earlier result
+folder is replaced whole. :func:`prepare_output_dir` checks the target before any computing
+(not a file, not below a file, writable; an earlier result folder only with ``force``).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import hashlib
 import json
 import logging
 import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from core.errors import InputError
 from sims.results import BacktestResult
 
-__all__ = ["SUMMARY_FILE", "is_finished", "write_outputs"]
+__all__ = [
+    "MANIFEST_FILE",
+    "SUMMARY_FILE",
+    "is_finished",
+    "prepare_output_dir",
+    "run_manifest",
+    "write_outputs",
+]
 
 logger = logging.getLogger(__name__)
 
 SUMMARY_FILE = "summary.json"
+MANIFEST_FILE = "manifest.json"
+_RESULT_MARKERS = (SUMMARY_FILE, MANIFEST_FILE, "report.html", "intervals.parquet")
+"""Files that mark a folder as valuestack results (which ``force`` may replace)."""
+
+
+def prepare_output_dir(out_dir: str | Path, *, force: bool = False, option: str = "--out") -> Path:
+    """Check an output folder before any computing, and create it (and its parents).
+
+    Parameters
+    ----------
+    out_dir : str or pathlib.Path
+        The folder results will be written to.
+    force : bool, default False
+        Accept an existing folder of earlier results (it is replaced whole at the end).
+    option : str, default "--out"
+        Name of the option in error messages.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder (absolute).
+
+    Raises
+    ------
+    InputError
+        If the path is a file or below a file, its parent cannot be written, or it holds
+        files: earlier results without ``force``, or anything that is not valuestack results.
+    """
+    out = Path(out_dir).absolute()
+    for parent in [out, *out.parents]:
+        if parent.exists() and not parent.is_dir():
+            where = "is a file" if parent == out else f"is below {parent}, which is a file"
+            raise InputError(option, str(out_dir), f"a folder path (it {where})")
+    if out.is_dir():
+        entries = sorted(p.name for p in out.iterdir())
+        if entries and not any(name in entries for name in _RESULT_MARKERS):
+            raise InputError(
+                option,
+                str(out_dir),
+                f"a new or empty folder, or one of valuestack results (it holds {entries[:5]}; "
+                "nothing was deleted)",
+            )
+        if entries and not force:
+            raise InputError(
+                option,
+                str(out_dir),
+                "a new or empty folder (it holds earlier results; --force replaces them whole)",
+            )
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.mkdtemp(prefix=f".{out.name}.check-", dir=out.parent)
+        os.rmdir(probe)
+    except OSError as exc:
+        raise InputError(option, str(out_dir), f"a folder that can be written ({exc})") from None
+    return out
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _paths_in(value: Any, prefix: str, found: dict[str, Path]) -> None:
+    """Collect every path-valued field of nested dataclasses (the input files of a config)."""
+    if isinstance(value, Path):
+        found[prefix] = value
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for field in dataclasses.fields(value):
+            name = f"{prefix}.{field.name}" if prefix else field.name
+            _paths_in(getattr(value, field.name), name, found)
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            _paths_in(item, f"{prefix}[{i}]", found)
+
+
+def run_manifest(config: Any = None, *, argv: Sequence[str] | None = None) -> dict[str, Any]:
+    """What produced a result folder: input files with their SHA-256, version, command line.
+
+    Parameters
+    ----------
+    config : dataclass, optional
+        A configuration (e.g. :class:`sims.config.BacktestConfig`); every path-valued field
+        in it (the config file itself as ``source``, load, PV, tariff, prices) is hashed.
+    argv : sequence of str, optional
+        The command line; ``sys.argv`` by default.
+
+    Returns
+    -------
+    dict
+        JSON-ready.
+    """
+    paths: dict[str, Path] = {}
+    if config is not None:
+        _paths_in(config, "", paths)
+    inputs = {
+        key: {"path": str(path), "sha256": _sha256(path)}
+        for key, path in sorted(paths.items())
+        if path.is_file()
+    }
+    try:
+        version = metadata.version("valuestack")
+    except metadata.PackageNotFoundError:  # pragma: no cover - a bare checkout
+        version = "unknown"
+    return {
+        "valuestack_version": version,
+        "python_version": sys.version.split()[0],
+        "command": list(sys.argv if argv is None else argv),
+        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "inputs": inputs,
+    }
 
 
 def _local_iso(frame: pd.DataFrame) -> pd.DataFrame:
@@ -35,17 +171,30 @@ def _monthly_for_files(monthly: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_outputs(result: BacktestResult, out_dir: str | Path, *, report: bool = True) -> Path:
-    """Write every table, the report and the summary of ``result`` into ``out_dir``.
+def write_outputs(
+    result: BacktestResult,
+    out_dir: str | Path,
+    *,
+    report: bool = True,
+    manifest: dict[str, Any] | None = None,
+) -> Path:
+    """Write every table, the report, the manifest and the summary of ``result`` atomically.
+
+    The files are written into a temporary folder beside ``out_dir`` and moved into place at
+    the end; an existing ``out_dir`` is replaced whole (no stale file of an earlier run
+    survives). Callers that must not replace earlier results check with
+    :func:`prepare_output_dir` before computing.
 
     Parameters
     ----------
     result : BacktestResult
         The backtest.
     out_dir : str or pathlib.Path
-        Folder to write (created if missing).
+        Folder to write (its parents are created if missing).
     report : bool, default True
         Also write ``report.html``.
+    manifest : dict, optional
+        The run manifest (see :func:`run_manifest`); one without input hashes by default.
 
     Returns
     -------
@@ -53,8 +202,39 @@ def write_outputs(result: BacktestResult, out_dir: str | Path, *, report: bool =
         The folder.
     """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / SUMMARY_FILE).unlink(missing_ok=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        _write_files(result, tmp, report=report)
+        payload = manifest if manifest is not None else run_manifest()
+        (tmp / MANIFEST_FILE).write_text(json.dumps(payload, indent=2), encoding="utf-8")
+        _swap_into_place(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    logger.info("wrote results of %s to %s", result.summary.site, out)
+    return out
+
+
+def _swap_into_place(tmp: Path, out: Path) -> None:
+    """Move the finished folder ``tmp`` to ``out``, replacing whatever folder was there."""
+    os.chmod(tmp, 0o777 & ~_umask())
+    if out.is_dir() and any(out.iterdir()):
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+        os.replace(out, old / "previous")
+        os.replace(tmp, out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, out)  # onto a missing or empty folder
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _write_files(result: BacktestResult, out: Path, *, report: bool) -> None:
     intervals = result.intervals.copy()
     intervals.index = intervals.index.rename("timestamp")
     intervals.to_parquet(out / "intervals.parquet")
@@ -75,11 +255,7 @@ def write_outputs(result: BacktestResult, out_dir: str | Path, *, report: bool =
     payload = {"summary": result.summary.to_dict()}
     if result.perfect_foresight is not None:
         payload["perfect_foresight_summary"] = result.perfect_foresight.summary.to_dict()
-    tmp = out / (SUMMARY_FILE + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=2), encoding="utf-8")
-    os.replace(tmp, out / SUMMARY_FILE)
-    logger.info("wrote results of %s to %s", result.summary.site, out)
-    return out
+    (out / SUMMARY_FILE).write_text(json.dumps(payload, indent=2), encoding="utf-8")
 
 
 def is_finished(out_dir: str | Path) -> bool:

@@ -1,8 +1,10 @@
 """A site's actual data: load and PV on the simulation grid, and its tariff (the I/O edge).
 
-CSV files carry an interval-start timestamp column with a UTC offset (ISO 8601, e.g.
-``2025-03-09T03:00:00-07:00``; ``Z`` for UTC) and one numeric column per series. Naive
-timestamps are rejected: on a DST day a naive local time is ambiguous, and nothing here guesses.
+CSV files carry an interval-start timestamp column and one numeric column per series, read by
+the one series reader (:mod:`core.series`): labels with a UTC offset (ISO 8601, e.g.
+``2025-03-09T03:00:00-07:00``; ``Z`` for UTC) are converted to the site's zone; naive labels are
+wall-clock time in the site's zone, and a DST-ambiguous or nonexistent one is an error (nothing
+here guesses).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InputError
+from core.plausibility import check_battery_size, check_load_kw
+from core.series import read_series_csv as core_read_series_csv
 from core.timegrid import validate_index
 from core.validation import validate_series
 from markets.tariff import Tariff
@@ -23,8 +27,6 @@ from sims.config import STEPS, BacktestConfig
 __all__ = ["SiteData", "change_step", "load_site_data", "read_series_csv"]
 
 logger = logging.getLogger(__name__)
-
-_OFFSET_RE = r"(?:Z|[+-]\d{2}:?\d{2})$"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,16 +70,17 @@ class SiteData:
 def read_series_csv(
     path: str | Path, *, column: str, timestamp_column: str, timezone: str, name: str
 ) -> pd.Series:
-    """Read one numeric series from a CSV with offset-carrying timestamps.
+    """Read one numeric kW series from a CSV (by :func:`core.series.read_series_csv`).
 
     Parameters
     ----------
     path : str or pathlib.Path
         The CSV file.
     column : str
-        The value column.
+        The value column [kW].
     timestamp_column : str
-        The interval-start timestamp column (ISO 8601 with a UTC offset).
+        The interval-start timestamp column: ISO 8601 with a UTC offset, or naive wall-clock
+        time in ``timezone`` (a DST-ambiguous or nonexistent local time is an error).
     timezone : str
         The site's IANA zone; the index is converted to it (the instants are unchanged).
     name : str
@@ -88,32 +91,9 @@ def read_series_csv(
     pandas.Series
         On a validated tz-aware fixed-step index in ``timezone``; values never filled.
     """
-    path = Path(path)
-    try:
-        header = pd.read_csv(path, nrows=0).columns
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(name, str(path), f"a readable CSV ({exc})") from exc
-    for needed in (timestamp_column, column):
-        if needed not in header:
-            raise InputError(f"{name}.columns", list(header), f"a column named {needed!r}")
-    frame = pd.read_csv(path, usecols=[timestamp_column, column])
-    stamps = frame[timestamp_column].astype(str).str.strip()
-    has_offset = stamps.str.contains(_OFFSET_RE, regex=True)
-    if not has_offset.all():
-        first = int(np.argmin(has_offset.to_numpy()))
-        raise InputError(
-            f"{name}.{timestamp_column}",
-            f"{stamps.iloc[first]!r} (row {first})",
-            "ISO 8601 timestamps with a UTC offset, e.g. 2025-01-01T00:00:00-08:00",
-        )
-    try:
-        index = pd.DatetimeIndex(pd.to_datetime(stamps, format="ISO8601", utc=True))
-    except (ValueError, TypeError) as exc:
-        raise InputError(f"{name}.{timestamp_column}", stamps.iloc[0], "ISO 8601") from exc
-    index = index.tz_convert(timezone)
-    values = pd.to_numeric(frame[column], errors="coerce")
-    series = pd.Series(values.to_numpy(dtype=float), index=index, name=column)
-    validate_index(series.index, name=f"{name}.{timestamp_column}", min_length=2)
+    series = core_read_series_csv(
+        path, column=column, timestamp_column=timestamp_column, tz=timezone, field=name
+    )
     return validate_series(series, name=f"{name}.{column}", nonnegative=True)
 
 
@@ -209,9 +189,18 @@ def load_site_data(config: BacktestConfig) -> SiteData:
         if len(missing):
             raise InputError("site.pv_csv", f"no value at {missing[0]}", "PV covering the load")
         pv = pv_all.reindex(load.index)
-    tariff = Tariff.from_urdb(
-        config.tariff.urdb_json,
-        holiday_country=config.tariff.holiday_country,
-        holiday_subdivision=config.tariff.holiday_subdivision,
+    try:
+        tariff = Tariff.from_urdb(
+            config.tariff.urdb_json,
+            holiday_country=config.tariff.holiday_country,
+            holiday_subdivision=config.tariff.holiday_subdivision,
+            allow_negative_rates=config.tariff.allow_negative_rates,
+        )
+    except InputError as exc:
+        field = f"tariff.urdb_json ({config.tariff.urdb_json.name}): {exc.field}"
+        raise InputError(field, exc.value, exc.expected) from exc
+    check_load_kw(load, field=f"site.load_csv.{site.load_column}")
+    check_battery_size(
+        config.battery.power_kw, peak_load_kw=float(load.max()), field="battery.power_kw"
     )
     return SiteData(load_kw=load.rename("load_kw"), pv_kw=pv, tariff=tariff)

@@ -1,20 +1,30 @@
 """``valuestack backtest CONFIG.toml --out DIR``: replay a year of a site and report it.
 
-Reads the configuration (see ``examples/site.toml``), runs the rolling-horizon backtest
+Reads the configuration (see examples/site.toml), runs the rolling-horizon backtest
 (forecast, optimize, apply to the plant with the actual load and PV, settle with the bill
-engine), and writes to ``DIR``: ``intervals.parquet`` / ``.csv`` (one row per interval),
-``monthly.parquet`` / ``.csv`` (bills without and with the battery, side by side),
-``windows.csv`` (one row per decision, with fallbacks), ``cash_flows.csv``, ``report.html``
-(plots) and ``summary.json``. Prints the summary.
+engine), and writes to DIR: intervals.parquet / .csv (one row per interval), monthly.parquet /
+.csv (bills without and with the battery, side by side), windows.csv (one row per decision,
+with fallbacks), cash_flows.csv, report.html (plots), manifest.json (inputs' hashes, version,
+command line) and summary.json. Prints the summary.
+
+DIR must be new or empty; an earlier result folder is refused unless --force, which replaces
+it whole once the new results are complete. Exit code 3 when more than
+dispatch.max_fallback_fraction of the windows fell back (the results are still written).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 from pathlib import Path
 
-__all__ = ["add_parser", "run"]
+__all__ = ["EXIT_UNTRUSTED", "add_parser", "run"]
+
+logger = logging.getLogger(__name__)
+
+EXIT_UNTRUSTED = 3
+"""Exit code of a run whose results are written but not to be trusted (too many fallbacks)."""
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -26,6 +36,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("config", type=Path, help="site configuration (TOML)")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing result folder whole (default: refuse it)",
+    )
     parser.add_argument("--no-report", action="store_true", help="skip report.html")
     parser.add_argument(
         "--progress",
@@ -42,17 +57,42 @@ def _line(label: str, value: object) -> str:
     return f"  {label:<40} {value}"
 
 
+def _fallback_line(summary, limit: float) -> str | None:  # summary: sims.results.Summary
+    """The first summary line when too many windows fell back; None otherwise."""
+    if not summary.n_windows:
+        return None
+    share = summary.n_fallback_windows / summary.n_windows
+    if share <= limit:
+        return None
+    return (
+        f"NOT TRUSTWORTHY: {summary.n_fallback_windows} of {summary.n_windows} windows "
+        f"({share:.0%}) fell back to the safe dispatch, more than "
+        f"dispatch.max_fallback_fraction = {limit:g} (see windows.csv)"
+    )
+
+
 def run(args: argparse.Namespace) -> int:
-    """Run the backtest and write its outputs; return the exit code."""
+    """Run the backtest and write its outputs; return the exit code.
+
+    Every input (configuration, data, tariff) and the output folder are checked before the
+    backtest starts; a run where more than ``dispatch.max_fallback_fraction`` of the windows
+    fell back still writes its results but returns 3.
+    """
     from sims.backtest import run_backtest
     from sims.config import load_config
-    from sims.outputs import write_outputs
+    from sims.outputs import prepare_output_dir, run_manifest, write_outputs
+    from sims.sitedata import load_site_data
 
     config = load_config(args.config)
-    result = run_backtest(config, progress=args.progress)
-    out = write_outputs(result, args.out, report=not args.no_report)
+    data = load_site_data(config)
+    prepare_output_dir(args.out, force=args.force)
+    manifest = run_manifest(config)
+    result = run_backtest(config, data=data, progress=args.progress)
+    out = write_outputs(result, args.out, report=not args.no_report, manifest=manifest)
     s = result.summary
+    warning = _fallback_line(s, config.dispatch.max_fallback_fraction)
     lines = [
+        *([warning] if warning else []),
         f"{s.site}: {s.start} to {s.end}, step {s.step_h:g} h, {s.forecast}",
         _line("bill without battery ($)", s.baseline_bill_usd),
         _line("bill with battery ($)", s.battery_bill_usd),
@@ -68,9 +108,13 @@ def run(args: argparse.Namespace) -> int:
         _line("simple payback (years)", s.simple_payback_years),
         _line("windows (fallbacks)", f"{s.n_windows} ({s.n_fallback_windows})"),
         _line("wall time (s)", s.timings.total_s),
-        f"wrote {out}/ (report.html, summary.json, intervals, monthly, windows, cash_flows)",
+        f"wrote {out}/ (report.html, summary.json, manifest.json, intervals, monthly, windows, "
+        "cash_flows)",
     ]
     print("\n".join(lines))
     if args.verbose:
         print(json.dumps(s.to_dict()["savings_by_stream_usd"], indent=2))
+    if warning:
+        logger.error("%s", warning)
+        return EXIT_UNTRUSTED
     return 0

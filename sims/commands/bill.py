@@ -1,26 +1,22 @@
 """``valuestack bill TARIFF.json LOAD.csv``: print the monthly bill of a load under a tariff.
 
-The CSV needs a timestamp column (``--timestamp-column``, default ``timestamp``) and a kW
-column (``--column``; may be omitted when the CSV has exactly one other column). Timestamps
-with UTC offsets are converted to ``--tz``; without ``--tz`` they must all carry the same
-offset, which is then used as a fixed-offset zone (mixed offsets, as across DST, need
-``--tz``). Naive timestamps are localized in ``--tz``; an ambiguous or nonexistent local time
-(DST) is an error. Timestamps are interval starts.
+The CSV (UTF-8) needs a timestamp column (--timestamp-column, default "timestamp") and a kW
+column (--column; may be omitted when the CSV has exactly one other column). Timestamps
+with UTC offsets are converted to --tz; without --tz they must all carry the same offset,
+which is then used as a fixed-offset zone (mixed offsets, as across DST, need --tz). Naive
+timestamps are localized in --tz; an ambiguous or nonexistent local time (DST) is an
+error. Timestamps are interval starts.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
-import re
 from pathlib import Path
 
 from core.errors import InputError
 
 __all__ = ["add_parser", "read_load_csv", "run"]
-
-_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -42,6 +38,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         metavar="COUNTRY",
         help="bill this country's holidays (e.g. US) on the weekend schedule",
+    )
+    parser.add_argument(
+        "--allow-negative-rates",
+        action="store_true",
+        help="accept negative energy or demand rates (credits) in the tariff",
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.set_defaults(func=run)
@@ -70,13 +71,14 @@ def read_load_csv(
     """
     import pandas as pd
 
-    if not path.is_file():
-        raise InputError("load", str(path), "a path to a CSV file")
-    frame = pd.read_csv(path, dtype={timestamp_column: str})
-    if timestamp_column not in frame.columns:
-        raise InputError(
-            "--timestamp-column", timestamp_column, f"one of the CSV columns {list(frame.columns)}"
-        )
+    from core.series import check_unit, numeric_values, parse_timestamps, read_csv_frame
+
+    frame = read_csv_frame(
+        path,
+        field="load",
+        required=(("--timestamp-column", timestamp_column),),
+        dtype={timestamp_column: str},
+    )
     others = [c for c in frame.columns if c != timestamp_column]
     if column is None:
         if len(others) != 1:
@@ -84,84 +86,34 @@ def read_load_csv(
         column = others[0]
     if column not in others:
         raise InputError("--column", column, f"one of the CSV columns {others}")
-    if tz is not None:
-        try:
-            pd.Timestamp("2020-01-01", tz=tz)
-        except Exception as exc:
-            raise InputError("--tz", tz, "an IANA time zone such as America/New_York") from exc
-
-    stamps = frame[timestamp_column].astype(str).str.strip()
-    has_offset = stamps.str.contains(_OFFSET)
-    if has_offset.all():
-        try:
-            parsed = pd.to_datetime(stamps, utc=True, format="ISO8601")
-        except (ValueError, TypeError) as exc:
-            raise InputError(
-                timestamp_column, stamps.iloc[0], f"ISO 8601 timestamps ({exc})"
-            ) from exc
-        if tz is None:
-            suffixes = stamps.str.extract(f"({_OFFSET.pattern})", expand=False).unique()
-            offset_set = {_offset_of(str(suffix)) for suffix in suffixes}
-            if len(offset_set) != 1:
-                raise InputError(
-                    "--tz",
-                    None,
-                    f"a zone: the timestamps carry {len(offset_set)} different UTC offsets "
-                    "(e.g. across DST)",
-                )
-            zone = dt.timezone(offset_set.pop())
-            index = pd.DatetimeIndex(parsed).tz_convert(zone)
-        else:
-            index = pd.DatetimeIndex(parsed).tz_convert(tz)
-    elif has_offset.any():
-        first = stamps[~has_offset].iloc[0]
-        raise InputError(timestamp_column, first, "all timestamps with a UTC offset, or none")
-    else:
-        if tz is None:
-            raise InputError(
-                "--tz", None, "a zone to localize naive timestamps in (e.g. --tz America/New_York)"
-            )
-        try:
-            naive = pd.DatetimeIndex(pd.to_datetime(stamps, format="ISO8601"))
-        except (ValueError, TypeError) as exc:
-            raise InputError(
-                timestamp_column, stamps.iloc[0], f"ISO 8601 timestamps ({exc})"
-            ) from exc
-        try:
-            index = naive.tz_localize(tz, ambiguous="raise", nonexistent="raise")
-        except Exception as exc:  # pytz/zoneinfo errors differ across versions
-            raise InputError(
-                timestamp_column,
-                str(exc),
-                f"local times that exist exactly once in {tz} (give offsets for DST hours)",
-            ) from exc
-    values = pd.to_numeric(frame[column], errors="coerce")
-    if values.isna().any():
-        bad = int(values.isna().to_numpy().argmax())
-        raise InputError(column, frame[column].iloc[bad], f"numbers (row {bad + 2} of the CSV)")
-    return pd.Series(values.to_numpy(dtype=float), index=index, name=column)
-
-
-def _offset_of(suffix: str) -> dt.timedelta:
-    """``"Z"``, ``"+05:30"`` or ``"-0500"`` as a timedelta."""
-    if suffix == "Z":
-        return dt.timedelta(0)
-    digits = suffix[1:].replace(":", "")
-    delta = dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-    return -delta if suffix[0] == "-" else delta
+    check_unit(column, unit="kw", field="--column")
+    index = parse_timestamps(
+        frame[timestamp_column], tz=tz, field=timestamp_column, tz_field="--tz"
+    )
+    values = numeric_values(frame, column, field=column)
+    return pd.Series(values, index=index, name=column)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the subcommand; return the exit code."""
     import pandas as pd
 
+    from core.plausibility import check_load_kw
     from markets.bill import CHARGE_COLUMNS
     from markets.tariff import Tariff
 
-    tariff = Tariff.from_urdb(args.tariff, holiday_country=args.holidays)
+    try:
+        tariff = Tariff.from_urdb(
+            args.tariff,
+            holiday_country=args.holidays,
+            allow_negative_rates=args.allow_negative_rates,
+        )
+    except InputError as exc:
+        raise InputError(f"tariff {args.tariff}: {exc.field}", exc.value, exc.expected) from exc
     load = read_load_csv(
         args.load, column=args.column, timestamp_column=args.timestamp_column, tz=args.tz
     )
+    check_load_kw(load, field=str(load.name))
     bill = tariff.bill(load)
     monthly = bill.monthly
     if args.json:

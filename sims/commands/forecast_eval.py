@@ -1,27 +1,67 @@
 """``valuestack forecast-eval LOAD.csv``: rolling-origin evaluation of load forecasters.
 
-Issues a forecast every ``--every-h`` hours (default: daily at local midnight) from ``--start``
-to ``--end`` for the next ``--horizon-h`` hours, with the baselines (persistence, seasonal naive
+Issues a forecast every --every-h hours (default: daily at local midnight) from --start
+to --end for the next --horizon-h hours, with the baselines (persistence, seasonal naive
 24 h and 168 h, similar days) and the gradient-boosting forecaster, and prints one row of
 scores per forecaster: MAE, RMSE, CV(RMSE), MAPE (all points), daily peak error and
 peak-hour hits within +-1 h, P10-P90 coverage and skill against seasonal naive (24 h).
 
-The CSV needs a timestamp column (interval starts; naive times are local to ``--tz``) and a
-kW column; empty cells are missing readings, and ``--zero-is-missing`` marks zeros missing too.
-A ``--temperature-column`` [degC] is used by the ML forecaster only as known at each issue
-(lagged observations), never the target day's actual temperature.
+The CSV (UTF-8) needs a timestamp column (interval starts, with UTC offsets or naive times
+local to --tz) and a kW column; empty cells are missing readings, and --zero-is-missing marks
+zeros missing too. A --temperature-column [degC] is used by the ML forecaster only as known at
+each issue (lagged observations), never the target day's actual temperature.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
 __all__ = ["add_parser", "run"]
 
 FORECASTERS = ("persistence", "naive_24h", "naive_168h", "similar_days", "ml")
+
+
+def positive_hours(text: str) -> float:
+    """An ``argparse`` type: a finite number of hours > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"got {text!r}; expected a number of hours") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"got {text!r}; expected a number of hours > 0")
+    return value
+
+
+def local_date(text: str) -> str:
+    """An ``argparse`` type: a local date or date-time without a UTC offset."""
+    import pandas as pd
+
+    try:
+        stamp = pd.Timestamp(text)
+    except (ValueError, TypeError):
+        stamp = None
+    if stamp is None or stamp is pd.NaT:
+        raise argparse.ArgumentTypeError(f"got {text!r}; expected a local date, e.g. 2023-06-01")
+    if stamp.tz is not None:
+        raise argparse.ArgumentTypeError(
+            f"got {text!r}; expected a local date without a UTC offset (the --tz zone)"
+        )
+    return text
+
+
+def _localize(text: str, tz: str, option: str):  # -> pandas.Timestamp
+    import pandas as pd
+
+    from core.errors import InputError
+
+    try:
+        return pd.Timestamp(text).tz_localize(tz, ambiguous="raise", nonexistent="raise")
+    except Exception as exc:  # DST errors differ across pandas versions
+        raise InputError(option, text, f"a local time that exists exactly once in {tz}") from exc
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -38,10 +78,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--tz", required=True, help="site time zone, e.g. Europe/London")
     parser.add_argument("--country", default=None, help="holidays country code, e.g. GB")
     parser.add_argument("--subdiv", default=None, help="holidays subdivision, e.g. ENG")
-    parser.add_argument("--start", default=None, help="first issue (local date); default: day 36")
-    parser.add_argument("--end", default=None, help="last issue (local date); default: last")
-    parser.add_argument("--horizon-h", type=float, default=24.0, help="hours ahead (default 24)")
-    parser.add_argument("--every-h", type=float, default=24.0, help="hours between issues")
+    parser.add_argument(
+        "--start", type=local_date, default=None, help="first issue (local date); default: day 36"
+    )
+    parser.add_argument(
+        "--end", type=local_date, default=None, help="last issue (local date); default: last"
+    )
+    parser.add_argument(
+        "--horizon-h", type=positive_hours, default=24.0, help="hours ahead (default 24)"
+    )
+    parser.add_argument(
+        "--every-h", type=positive_hours, default=24.0, help="hours between issues (default 24)"
+    )
     parser.add_argument("--zero-is-missing", action="store_true", help="treat 0 as missing")
     parser.add_argument("--forecasters", nargs="*", default=list(FORECASTERS), choices=FORECASTERS)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -53,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from core.errors import InputError
+    from core.series import check_zone
     from forecasting import (
         GradientBoostingLoadForecaster,
         PersistenceForecaster,
@@ -64,6 +113,11 @@ def run(args: argparse.Namespace) -> int:
     )
     from forecasting.datasets import read_load_csv
 
+    check_zone(args.tz, field="--tz")
+    if not args.forecasters:
+        raise InputError("--forecasters", [], f"one or more of {list(FORECASTERS)}")
+    start_at = _localize(args.start, args.tz, "--start") if args.start else None
+    end_at = _localize(args.end, args.tz, "--end") if args.end else None
     calendar = SiteCalendar(tz=args.tz, country=args.country, subdiv=args.subdiv)
     data, missing = read_load_csv(
         args.load,
@@ -75,13 +129,11 @@ def run(args: argparse.Namespace) -> int:
     )
     local = data.index.tz_convert(args.tz)
     first_day = local[0].normalize()
-    start = (
-        pd.Timestamp(args.start, tz=args.tz) if args.start else first_day + pd.DateOffset(days=36)
-    )
+    start = start_at if start_at is not None else first_day + pd.DateOffset(days=36)
     horizon = pd.Timedelta(hours=args.horizon_h)
     step = data.index[1] - data.index[0]
-    if args.end:
-        end = pd.Timestamp(args.end, tz=args.tz)
+    if end_at is not None:
+        end = end_at
     else:
         end = (local[-1] + step - horizon).normalize()
     if end < start:

@@ -91,9 +91,16 @@ def test_missing_files_and_bad_timestamps(tmp_path):
     path = write_site(tmp_path)
     csv = tmp_path / "site.csv"
     frame = pd.read_csv(csv)
+    aware = load_site_data(load_config(path)).load_kw
+    # naive labels are wall-clock time in the site's zone: the same instants as with offsets
     frame["timestamp"] = frame["timestamp"].str.slice(0, 19)  # drop the UTC offsets
     frame.to_csv(csv, index=False)
-    with pytest.raises(InputError, match=r"site.load_csv.timestamp"):
+    naive = load_site_data(load_config(path)).load_kw
+    assert naive.index.equals(aware.index)
+    # 02:30 on 2024-03-10 does not exist in Los Angeles (spring forward): refused, not guessed
+    frame.loc[1, "timestamp"] = "2024-03-10T02:30:00"
+    frame.to_csv(csv, index=False)
+    with pytest.raises(InputError, match=r"site.load_csv.timestamp.*exist exactly once"):
         load_site_data(load_config(path))
 
 
