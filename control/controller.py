@@ -47,6 +47,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from control.history import DayHistory
 from control.realtime import energy_need_kwh, realtime_setpoint
 from control.settings import ControlSettings, Fallback, Horizon
 from control.targets import WindowKey, WindowMap, window_map
@@ -221,6 +222,10 @@ class Controller:
         self._last_plan_ns: int | None = None
         self._event: str | None = None
         self._meter = MonthToDateMeter(tariff, step=self.step_td)
+        self._history = DayHistory(
+            tariff=tariff, battery=battery, step=self.step_td, days=max(settings.history_days, 1)
+        )
+        self._reserve_slots = np.zeros(self._history.slots_per_day)
         self._pending: tuple[int, tuple[WindowKey, ...]] | None = None
         self.plans: list[dict[str, Any]] = []
         self.forecast_s = 0.0
@@ -250,6 +255,27 @@ class Controller:
             import_kwh_by_period=usage.import_kwh_by_period if energy else (),
             export_kwh_by_period=usage.export_kwh_by_period if energy else (),
         )
+
+    def warm_start(
+        self, index: pd.DatetimeIndex, load_kw: np.ndarray, pv_kw: np.ndarray | None = None
+    ) -> None:
+        """Learn from metered days before the first step (the history scenarios only).
+
+        Parameters
+        ----------
+        index : pandas.DatetimeIndex
+            Interval starts before the first :meth:`step` (site-local, the controller's step).
+        load_kw, pv_kw : numpy.ndarray
+            Metered load and PV [kW] of those intervals (no battery: the site's net load).
+        """
+        if self._plan is not None:
+            raise InputError("warm_start", "after the first step", "a call before any step")
+        pv = np.zeros(len(index)) if pv_kw is None else np.asarray(pv_kw, dtype=float)
+        net = np.asarray(load_kw, dtype=float) - pv
+        if len(net) != len(index):
+            raise InputError("load_kw", f"{len(net)} values", f"{len(index)} (one per interval)")
+        for now, value in zip(index, net, strict=True):
+            self._history.add(now, float(value))
 
     # -- planning ---------------------------------------------------------------------------
     def _horizon(self, now: pd.Timestamp) -> pd.DatetimeIndex:
@@ -311,13 +337,18 @@ class Controller:
         soc_fraction = min(max(soc_kwh / b.energy_kwh, b.soc_min_fraction), b.soc_max_fraction)
         pv = None if fc.pv_kw is None else pd.Series(fc.pv_kw, index=fc.index)
         extra = {} if fc.stream_inputs is None else {"stream_inputs": fc.stream_inputs}
+        holdable = self._holdable()
+        mtd = self.month_to_date(now)
+        if self.settings.floor_plan_at_targets and holdable:
+            n_tou = 0 if self.tariff.tou_demand is None else len(self.tariff.tou_demand.periods)
+            mtd = _floored(mtd, holdable, n_tou)
         planned_load = fc.load_high_kw if self.settings.plan_on_high else fc.load_kw
         result = model.solve(
             load_kw=pd.Series(planned_load, index=fc.index),
             pv_kw=pv,
             initial_soc_fraction=soc_fraction,
             terminal=TerminalSoc(),
-            month_to_date=self.month_to_date(now),
+            month_to_date=mtd,
             **extra,
         )
         sched = result.schedule
@@ -328,17 +359,29 @@ class Controller:
         )
         windows = window_map(self.tariff, fc.index)
         self._prune(int(windows.month_key[0]))
-        for key, peak in windows.peaks(grid).items():
-            self._targets[key] = max(peak, self._actual.get(key, 0.0))
+        today = self._today_span(fc.index)
+        span = WindowMap(
+            month_key=windows.month_key[:today], flat=windows.flat[:today], tou=windows.tou[:today]
+        )
+        self._set_targets(windows, grid, holdable)
         pv_arr = np.zeros(n) if fc.pv_kw is None else np.asarray(fc.pv_kw, dtype=float)
         high_net = np.asarray(fc.load_high_kw, dtype=float) - pv_arr
-        raise_kw = self._target_raise_kw(high_net, windows, soc_kwh)
-        if raise_kw > 0:
-            for key in windows.all_keys():
-                self._targets[key] = max(self._targets[key] + raise_kw, self._actual.get(key, 0.0))
         import_kw = np.maximum(grid, 0.0)
         ceiling = np.maximum(import_kw, windows.targets(self._actual))
         ceiling = np.where(np.isfinite(ceiling), ceiling, import_kw)
+        point_net = np.asarray(fc.load_kw, dtype=float) - pv_arr
+        raise_kw = self._target_raise_kw(point_net[:today], span, soc_kwh, ceiling[:today])
+        if raise_kw > 0:
+            for key in span.all_keys():
+                self._targets[key] = max(self._targets[key] + raise_kw, self._actual.get(key, 0.0))
+        month = int(windows.month_key[0])
+        self._reserve_slots = (
+            self._history.reserve_after_kwh(
+                {key[1:]: value for key, value in self._targets.items() if key[0] == month}
+            )
+            if holdable
+            else np.zeros(self._history.slots_per_day)
+        )
         need = energy_need_kwh(
             high_net, windows.targets(self._targets), b, self._dt_h, ceiling_kw=ceiling
         )
@@ -362,26 +405,59 @@ class Controller:
         )
         return plan, result
 
-    def _target_raise_kw(self, high_net: np.ndarray, windows: WindowMap, soc_kwh: float) -> float:
-        """Least uniform raise of the plan's targets that the stored energy can hold [kW].
+    def _set_targets(
+        self, windows: WindowMap, grid: np.ndarray, holdable: Mapping[tuple[str, int], float]
+    ) -> None:
+        """Targets of the plan's windows [kW], never below a peak already paid.
 
-        The plan's targets come from the point forecast; holding them through the high-load
-        scenario needs :func:`~control.realtime.energy_need_kwh` at the first step. When that
-        exceeds the energy stored above ``soc_min_kwh``, the targets of the horizon are raised
-        together by the least amount (bisection) that brings the need within it.
+        With history scenarios, a window's target is the month's level: the peak already
+        paid or the level the battery held on recent days, whichever is higher (the plan's
+        own peak only where neither is known); a plan's peak would otherwise carry one
+        forecast's optimism or pessimism into the whole month. Without them (perfect
+        foresight, where the plan is followed exactly), it is the plan's own peak.
+        """
+        peaks = windows.peaks(grid)
+        for key in windows.all_keys():
+            paid = self._actual.get(key, 0.0)
+            level = holdable.get(key[1:], 0.0)
+            self._targets[key] = max(paid, level) if level > 0 else max(paid, peaks[key])
+
+    def _holdable(self) -> dict[tuple[str, int], float]:
+        """The history's holdable level per kind of window (empty when switched off)."""
+        return self._history.holdable_kw() if self.settings.history_days > 0 else {}
+
+    def _today_span(self, index: pd.DatetimeIndex) -> int:
+        """Steps of ``index`` before the next local midnight (at least one)."""
+        day = index[0].date()
+        return max(1, int(np.searchsorted(index.date != day, True)))
+
+    def _target_raise_kw(
+        self, net: np.ndarray, windows: WindowMap, soc_kwh: float, ceiling: np.ndarray
+    ) -> float:
+        """Least uniform raise of today's targets that the stored energy can hold [kW].
+
+        Holding the targets through the POINT forecast until the next local midnight (the
+        battery recharges overnight) needs :func:`~control.realtime.energy_need_kwh` at the first step and a
+        discharge rating that covers every excess. When either fails, the targets of the
+        horizon are raised together by the least amount (the power bound, then bisection on
+        the energy to 0.05 kW) that holds.
         """
         b = self.battery
         base = windows.targets(self._targets)
         available = max(soc_kwh - b.soc_min_kwh, 0.0)
 
         def need(raise_kw: float) -> float:
-            return float(energy_need_kwh(high_net, base + raise_kw, b, self._dt_h)[0])
+            return float(
+                energy_need_kwh(net, base + raise_kw, b, self._dt_h, ceiling_kw=ceiling)[0]
+            )
 
-        if need(0.0) <= available + _RESERVE_TOL_KWH:
-            return 0.0
         finite = np.isfinite(base)
-        high = float(np.max(high_net[finite] - base[finite], initial=0.0))
-        low = 0.0
+        excess = net[finite] - base[finite]
+        # beyond the discharge rating no stored energy helps: the target rises at least so far
+        low = max(float(np.max(excess - b.discharge_rating_kw, initial=0.0)), 0.0)
+        if need(low) <= available + _RESERVE_TOL_KWH:
+            return low
+        high = float(np.max(excess, initial=0.0))
         for _ in range(30):
             middle = 0.5 * (low + high)
             if need(middle) <= available:
@@ -478,7 +554,11 @@ class Controller:
         target = min((self._targets.get(key, math.inf) for key in keys), default=math.inf)
         paid = min((self._actual.get(key, 0.0) for key in keys), default=math.inf)
         ceiling = max(paid, plan.import_kw[k])
-        reserve = self.battery.soc_min_kwh + plan.need[k + 1]
+        b = self.battery
+        slot = self._history.slot(now)
+        reserve = min(
+            b.soc_min_kwh + max(plan.need[k + 1], self._reserve_slots[slot]), b.soc_max_kwh
+        )
         net = load_kw - pv_kw
         if self.settings.hold_targets:
             charge, discharge = realtime_setpoint(
@@ -496,6 +576,8 @@ class Controller:
             room = max(min(target, ceiling) - net, 0.0)
             charge, discharge = min(plan.charge[k], room), plan.discharge[k]
         self._pending = (now.value, keys)
+        if self.settings.history_days > 0:
+            self._history.add(now, net)
         return Setpoint(
             start=now,
             charge_kw=charge,
@@ -523,3 +605,18 @@ class Controller:
                 self._targets[key] = grid_kw
                 self._event = "peak"
         self._pending = None
+
+
+def _floored(
+    mtd: MonthToDate, holdable: Mapping[tuple[str, int], float], n_tou: int
+) -> MonthToDate:
+    """``mtd`` with its peaks raised to the history's holdable levels."""
+    peaks = mtd.tou_peak_kw or (0.0,) * n_tou
+    tou = tuple(max(value, holdable.get(("tou", p), 0.0)) for p, value in enumerate(peaks))
+    return MonthToDate(
+        flat_peak_kw=max(mtd.flat_peak_kw, holdable.get(("flat", 0), 0.0)),
+        tou_peak_kw=tou,
+        ratchet_peak_kw=mtd.ratchet_peak_kw,
+        import_kwh_by_period=mtd.import_kwh_by_period,
+        export_kwh_by_period=mtd.export_kwh_by_period,
+    )

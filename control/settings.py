@@ -89,6 +89,13 @@ class ControlSettings:
         plan's powers as they are (charging still never lifts the meter above the target).
     fallback : Fallback, default Fallback.PEAK_GUARD
         What runs while no plan could be made.
+    history_days : int, default 28
+        Recent complete days kept as scenarios (:mod:`control.history`): the month's targets
+        never go below the level the battery could have held on each of them, and the reserve
+        keeps what holding the targets would have taken on each; 0 switches this off.
+    floor_plan_at_targets : bool, default True
+        Tell the planner that the demand already paid this month is at least the history's
+        holdable level (so it spends no energy shaving below a level the month will reach).
     plan_on_high : bool, default True
         Solve each plan on the high-load scenario (its arbitrage then keeps the energy the
         high scenario's peaks need); False solves on the point forecast and only the targets
@@ -103,6 +110,8 @@ class ControlSettings:
     hold_targets: bool = True
     fallback: Fallback = Fallback.PEAK_GUARD
     plan_on_high: bool = True
+    history_days: int = 28
+    floor_plan_at_targets: bool = True
 
     def __post_init__(self) -> None:
         for name, kind in (("cadence", Cadence), ("horizon", Horizon), ("fallback", Fallback)):
@@ -113,6 +122,10 @@ class ControlSettings:
                 )
         require_positive("ControlSettings.lookahead_h", self.lookahead_h)
         require_positive("ControlSettings.event_gap_h", self.event_gap_h)
-        for name in ("replan_on_events", "hold_targets", "plan_on_high"):
+        if isinstance(self.history_days, bool) or not isinstance(self.history_days, int):
+            raise InputError("ControlSettings.history_days", self.history_days, "an integer")
+        if self.history_days < 0:
+            raise InputError("ControlSettings.history_days", self.history_days, "an integer >= 0")
+        for name in ("replan_on_events", "hold_targets", "plan_on_high", "floor_plan_at_targets"):
             if not isinstance(getattr(self, name), bool):
                 raise InputError(f"ControlSettings.{name}", getattr(self, name), "a boolean")

@@ -162,11 +162,14 @@ def _simulate(
         step=step,
         forecast=_provider(config, data, forecast, index, prices),
         model_factory=factory,
-        settings=make_settings(config.dispatch, horizon=horizon, cadence=cadence),
+        settings=make_settings(
+            config.dispatch, horizon=horizon, cadence=cadence, oracle=forecast.is_perfect
+        ),
         award_names=award_names,
     )
     load = data.load_kw.to_numpy(dtype=float)
     pv = np.zeros(len(index)) if data.pv_kw is None else data.pv_kw.to_numpy(dtype=float)
+    controller.warm_start(index[:first], load[:first], pv[:first])
     bar = None
     if progress:
         from tqdm import tqdm

@@ -161,13 +161,18 @@ def run_loop(
     )
 
 
-def make_settings(dispatch, *, horizon=None, cadence=None) -> ControlSettings:
-    """Controller settings from a backtest's ``[dispatch]`` table (optionally overridden)."""
+def make_settings(dispatch, *, horizon=None, cadence=None, oracle=False) -> ControlSettings:
+    """Controller settings from a backtest's ``[dispatch]`` table (optionally overridden).
+
+    ``oracle``: perfect forecasts, so no history scenarios and no event plans (the bounds
+    are the plans themselves, followed exactly).
+    """
     return ControlSettings(
+        history_days=0 if oracle else 28,
         cadence=cadence or dispatch.cadence,
         lookahead_h=dispatch.lookahead_h,
         horizon=horizon or Horizon.LOOKAHEAD,
-        replan_on_events=dispatch.replan_on_events,
+        replan_on_events=dispatch.replan_on_events and not oracle,
         hold_targets=dispatch.demand_guard,
         fallback=dispatch.fallback,
     )
