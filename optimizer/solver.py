@@ -11,7 +11,12 @@ maps with numpy and writes whole vectors to the ``highspy.Highs`` object
 (``changeColsCost``, ``changeColsBounds``, ``changeRowsBounds``; ``changeCoeff`` only for the
 coefficients whose value changed since the last push). The solution comes back as one numpy
 array (:meth:`PersistentHighs.run`); Pyomo's solve wrapper is not used on the hot path, and
-HiGHS keeps its basis between solves (warm start).
+HiGHS keeps its basis between solves (warm start). A MILP's LP relaxation is solved by making
+the integer columns continuous (``changeColsIntegrality``), which keeps that warm basis; they
+are made integer again before a branch and bound. Changed coefficients are few per re-solve
+(month and period membership), so ``changeCoeff`` is called for them one by one; a
+coefficient that becomes 0 stays in the matrix as an explicit zero or is dropped by HiGHS,
+silently (HiGHS's warning is off with its output).
 
 HiGHS runs with ``threads=1``, a fixed random seed and no output, so the same inputs give the
 same outputs and nothing is printed; with the ``optimizer`` logger at DEBUG its log goes to the
