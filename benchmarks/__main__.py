@@ -47,6 +47,17 @@ def _format_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def _groups(rows: list[dict]) -> list[list[dict]]:
+    """Consecutive rows with the same fields, one table each."""
+    groups: list[list[dict]] = []
+    for row in rows:
+        if groups and list(groups[-1][0]) == list(row):
+            groups[-1].append(row)
+        else:
+            groups.append([row])
+    return groups
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the selected suites, write JSON, print tables; return the exit code."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
@@ -61,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         rows = importlib.import_module(name).run(short=args.short)
         print(f"\n## {name} ({time.perf_counter() - started:.1f} s)")
-        print(_format_table(rows))
+        print("\n\n".join(_format_table(group) for group in _groups(rows)))
         all_rows += rows
     args.out.mkdir(parents=True, exist_ok=True)
     payload = {

@@ -9,6 +9,14 @@ Public API::
 through a persistent HiGHS interface; :func:`optimize_dispatch` builds and solves once. Value
 streams (:mod:`optimizer.streams`) each add a Pyomo block and an objective term; market
 streams plug in through the same interface.
+
+Pyomo holds the model; on a re-solve the new parameter values go to HiGHS as whole numpy
+vectors and the solution comes back as one array (:mod:`optimizer.solver`). HiGHS prints
+nothing unless the ``optimizer`` logger is at DEBUG (``logging.getLogger("optimizer")
+.setLevel(logging.DEBUG)``), then its log goes to the console. PV can always be curtailed
+(schedule column ``pv_curtail_kw``), and an infeasible window raises
+:class:`core.errors.SolverError` naming the limit and the first interval where it cannot hold
+(:mod:`optimizer.diagnose`).
 """
 
 from optimizer.battery import Battery

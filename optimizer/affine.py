@@ -8,9 +8,10 @@ parameter involved; each solve then reads ``p`` from Pyomo in one pass and evalu
 them with one sparse product. An expression that is not affine in its parameters (e.g. the
 product of two parameters) is kept and evaluated by Pyomo on every solve.
 
-Compilation probes each expression: with its parameters at zero (the offset), one at a time
-at one (the coefficients), and all at distinct values (the check of affinity). Parameter
-values are restored afterwards.
+Compilation probes each expression built of sums, products, quotients and negations only:
+with its parameters at zero (the offset), one at a time at one (the coefficients), and all at
+distinct values (the check of affinity). Parameter values are restored afterwards. Any other
+node (max, min, abs, functions) makes the expression a fallback.
 """
 
 from __future__ import annotations
@@ -22,12 +23,44 @@ from typing import Any
 
 import numpy as np
 from pyomo.core.base.param import ParamData
+from pyomo.core.expr import numeric_expr as ne
 from pyomo.core.expr.numvalue import native_numeric_types, value
 from pyomo.core.expr.visitor import identify_mutable_parameters
 
 __all__ = ["AffineMap", "ParamVector"]
 
 _get_value = attrgetter("_value")
+
+_ARITHMETIC = (
+    ne.SumExpression,
+    ne.NPV_SumExpression,
+    ne.ProductExpression,
+    ne.NPV_ProductExpression,
+    ne.NegationExpression,
+    ne.NPV_NegationExpression,
+    ne.DivisionExpression,
+    ne.NPV_DivisionExpression,
+    ne.MonomialTermExpression,
+    ne.LinearExpression,
+)
+"""Expression nodes the probe may treat as affine (sums, products, quotients, negation);
+anything else (max, min, abs, functions, conditionals) is kept and evaluated by Pyomo."""
+
+
+def _arithmetic_only(expr: Any) -> bool:
+    """True if ``expr`` is built of numbers, parameters and :data:`_ARITHMETIC` nodes."""
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if node.__class__ in native_numeric_types or isinstance(node, ParamData):
+            continue
+        if isinstance(node, _ARITHMETIC):
+            stack.extend(node.args)
+        elif getattr(node, "is_named_expression_type", lambda: False)():
+            stack.append(node.expr)
+        else:
+            return False
+    return True
 
 
 class ParamVector:
@@ -116,6 +149,8 @@ def _probe(expr: Any) -> tuple[float, list[tuple[ParamData, float]]] | None:
     params = [q for q in identify_mutable_parameters(expr) if isinstance(q, ParamData)]
     if not params:
         return float(value(expr)), []
+    if not _arithmetic_only(expr):
+        return None
     saved = [q._value for q in params]
     try:
         for q in params:

@@ -62,12 +62,18 @@ def assign(param: pyo.Param, values: Sequence[float] | np.ndarray) -> None:
     """Write ``values`` into the elements of a mutable indexed ``param``, in index order.
 
     The values are validated finite floats by then, so Pyomo's per-element checks are
-    skipped (``store_values(..., check=False)``).
+    skipped: the parameter's data objects are listed once (kept on the component) and their
+    values set directly, which is what ``store_values(..., check=False)`` does per element.
     """
     floats = np.asarray(values, dtype=float).tolist()
-    if len(floats) != len(param):
-        raise ValueError(f"{param.name}: {len(floats)} values for {len(param)} elements")
-    param.store_values(dict(zip(param.keys(), floats, strict=True)), check=False)
+    datas = getattr(param, "_valuestack_datas", None)
+    if datas is None:
+        datas = [param[key] for key in param.keys()]
+        param._valuestack_datas = datas
+    if len(floats) != len(datas):
+        raise ValueError(f"{param.name}: {len(floats)} values for {len(datas)} elements")
+    for data, value in zip(datas, floats, strict=True):
+        data._value = value
 
 
 def _bound(limit: float) -> float | None:

@@ -102,7 +102,8 @@ class DispatchResult:
     solver: SolverReport
 
     def __post_init__(self) -> None:
-        missing = [c for c in SCHEDULE_COLUMNS if c not in self.schedule.columns]
+        present = set(self.schedule.columns.tolist())
+        missing = [c for c in SCHEDULE_COLUMNS if c not in present]
         if missing:
             raise ValueError(f"schedule lacks columns {missing}")
         total = math.fsum(self.value_by_stream_usd.values())

@@ -11,7 +11,12 @@ maps with numpy and writes whole vectors to the ``highspy.Highs`` object
 (``changeColsCost``, ``changeColsBounds``, ``changeRowsBounds``; ``changeCoeff`` only for the
 coefficients whose value changed since the last push). The solution comes back as one numpy
 array (:meth:`PersistentHighs.run`); Pyomo's solve wrapper is not used on the hot path, and
-HiGHS keeps its basis between solves (warm start).
+HiGHS keeps its basis between solves (warm start). A MILP's LP relaxation is solved by making
+the integer columns continuous (``changeColsIntegrality``), which keeps that warm basis; they
+are made integer again before a branch and bound. Changed coefficients are few per re-solve
+(month and period membership), so ``changeCoeff`` is called for them one by one; a
+coefficient that becomes 0 stays in the matrix as an explicit zero or is dropped by HiGHS,
+silently (HiGHS's warning is off with its output).
 
 HiGHS runs with ``threads=1``, a fixed random seed and no output, so the same inputs give the
 same outputs and nothing is printed; with the ``optimizer`` logger at DEBUG its log goes to the
@@ -131,10 +136,15 @@ class PersistentHighs:
         h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
         if time_limit_s is not None:
             h.setOptionValue("time_limit", float(time_limit_s))
-        if hasattr(h, "HandleKeyboardInterrupt"):
-            h.HandleKeyboardInterrupt = True
+        # No HandleKeyboardInterrupt: with ``run`` it only adds a Python callback per HiGHS
+        # iteration (about 1 ms a solve); Ctrl-C is seen when ``run`` returns.
         self._var_col: dict[int, int] = var_col
         self.n_cols = int(h.getNumCol())
+        integrality = np.asarray(h.getLp().integrality_, dtype=object)
+        kinds = [int(k) for k in integrality.tolist()] if len(integrality) else []
+        self._integer_cols = np.flatnonzero(np.asarray(kinds, dtype=np.int64) != 0).astype(np.int32)
+        self._integer_kinds = [integrality[k] for k in self._integer_cols.tolist()]
+        self._relaxed = False
         self.params = ParamVector()
         self._symbolic = symbolic
         if symbolic:
@@ -228,6 +238,22 @@ class PersistentHighs:
             self._h.setOptionValue("log_to_console", verbose)
             self._verbose = verbose
 
+    def _set_relaxed(self, relaxed: bool) -> None:
+        """Make the integer columns continuous (or integer again).
+
+        Relaxing by integrality rather than HiGHS's ``solve_relaxation`` option keeps the LP
+        basis of the previous solve, so the relaxation is warm-started like a pure LP.
+        """
+        n = len(self._integer_cols)
+        if not n or relaxed is self._relaxed:
+            return
+        if relaxed:
+            kinds = [highspy.HighsVarType.kContinuous] * n
+        else:
+            kinds = self._integer_kinds
+        self._h.changeColsIntegrality(n, self._integer_cols, np.asarray(kinds))
+        self._relaxed = relaxed
+
     def run(self, *, relaxation: bool) -> tuple[Termination, float, np.ndarray | None]:
         """Solve (the LP relaxation if ``relaxation``).
 
@@ -239,7 +265,7 @@ class PersistentHighs:
         """
         h = self._h
         self._sync_output()
-        h.setOptionValue("solve_relaxation", relaxation)
+        self._set_relaxed(relaxation)
         h.run()
         termination = _TERMINATION.get(h.getModelStatus(), Termination.UNKNOWN)
         gap = 0.0
