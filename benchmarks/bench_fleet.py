@@ -91,6 +91,7 @@ def _fleet_row(engine: str, workers: int, configs: list[Path], days: int, out: P
     if result.n_failed:
         raise RuntimeError(f"fleet benchmark: sites failed:\n{result.sites}")
     site_years = len(configs) * days / 365.25
+    cpu_s = float(result.sites["cpu_s"].sum())
     return {
         "suite": "fleet",
         "case": f"{engine}, {workers} worker(s)",
@@ -98,6 +99,10 @@ def _fleet_row(engine: str, workers: int, configs: list[Path], days: int, out: P
         "sim_days_per_site": days,
         "wall_s": wall_s,
         "site_years_per_h": site_years / (wall_s / 3600.0),
+        "site_cpu_s": cpu_s / len(configs),
+        # CPU time the workers got over the wall time they had: below 1 when they waited for
+        # a core (a shared machine), whatever the code does
+        "cpu_share_ratio": cpu_s / (wall_s * workers),
     }
 
 
@@ -131,7 +136,7 @@ def _fleet_rows(short: bool) -> list[dict]:
 
 def _replan_row(label: str, fleet, n_sites: int, workers: int, times: list) -> dict:
     fleet.replan(times[0])  # fits the forecasters: not timed
-    walls, forecast_s, optimize_s, failed = [], [], [], 0
+    walls, forecast_s, optimize_s, cpu_s, failed = [], [], [], [], 0
     for now in times[1:]:
         started = time.perf_counter()
         plans = fleet.replan(now)
@@ -139,6 +144,7 @@ def _replan_row(label: str, fleet, n_sites: int, workers: int, times: list) -> d
         failed += sum(p.status != "optimal" for p in plans)
         forecast_s += [p.forecast_s for p in plans]
         optimize_s += [p.optimize_s for p in plans]
+        cpu_s += [p.cpu_s for p in plans]
     wall = float(np.median(walls))
     per_core = n_sites / wall / workers
     return {
@@ -149,6 +155,7 @@ def _replan_row(label: str, fleet, n_sites: int, workers: int, times: list) -> d
         "replan_wall_s": wall,
         "site_forecast_s": float(np.mean(forecast_s)),
         "site_optimize_s": float(np.mean(optimize_s)),
+        "site_cpu_s": float(np.mean(cpu_s)),
         "sites_per_s_per_core": per_core,
         "n_failed": failed,
         "projected_16000_sites_16_cores_s": 16000 / (16 * per_core),
