@@ -12,7 +12,9 @@ P90 error, PV forecast a day back, no perfect-foresight rerun):
     writing results). Scaling efficiency at 2 workers = throughput(2) / (2 x throughput(1)).
     Projection for 1,000 site-years on 16 cores: ``1000 / (16 x r1 x e2)`` hours with ``r1``
     the site-years per hour of one worker and ``e2`` the efficiency measured at 2 (assumed to
-    hold at 16: an assumption, not a measurement).
+    hold at 16: an assumption, not a measurement). A second projection assumes 16 free cores:
+    ``1000 x c / 16`` with ``c`` the CPU seconds a worker spends per site-year (measured with
+    ``time.process_time`` around each site; the driver's writing of results is not in it).
 ``replan``
     :class:`sims.replan.FleetReplanner`: every site's planner (forecasters + a 192-step
     ``DispatchModel``, built once in its worker) re-plans the next 48 h at one time; the
@@ -122,6 +124,9 @@ def _fleet_rows(short: bool) -> list[dict]:
             r1 = by_workers[1]["site_years_per_h"]
             efficiency = by_workers[2]["site_years_per_h"] / (2 * r1)
             hours = 1000.0 / (16 * r1 * efficiency)
+            # the same from the CPU time one site-year takes in a worker, on 16 free cores
+            cpu_year_s = by_workers[1]["site_cpu_s"] * 365.25 / days
+            cpu_hours = 1000.0 * cpu_year_s / 16 / 3600.0
             rows.append(
                 {
                     "suite": "fleet",
@@ -129,6 +134,11 @@ def _fleet_rows(short: bool) -> list[dict]:
                     "scaling_efficiency_ratio": efficiency,
                     "projected_h": hours,
                     "arithmetic": f"1000 / (16 x {r1:.3g} x {efficiency:.3g}) = {hours:.3g} h",
+                    "cpu_s_per_site_year": cpu_year_s,
+                    "projected_free_cores_h": cpu_hours,
+                    "arithmetic_free_cores": (
+                        f"1000 x {cpu_year_s:.3g} s / 16 / 3600 = {cpu_hours:.3g} h"
+                    ),
                 }
             )
     return rows
