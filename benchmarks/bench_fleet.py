@@ -12,7 +12,9 @@ P90 error, PV forecast a day back, no perfect-foresight rerun):
     writing results). Scaling efficiency at 2 workers = throughput(2) / (2 x throughput(1)).
     Projection for 1,000 site-years on 16 cores: ``1000 / (16 x r1 x e2)`` hours with ``r1``
     the site-years per hour of one worker and ``e2`` the efficiency measured at 2 (assumed to
-    hold at 16: an assumption, not a measurement).
+    hold at 16: an assumption, not a measurement). A second projection assumes 16 free cores:
+    ``1000 x c / 16`` with ``c`` the CPU seconds a worker spends per site-year (measured with
+    ``time.process_time`` around each site; the driver's writing of results is not in it).
 ``replan``
     :class:`sims.replan.FleetReplanner`: every site's planner (forecasters + a 192-step
     ``DispatchModel``, built once in its worker) re-plans the next 48 h at one time; the
@@ -91,6 +93,7 @@ def _fleet_row(engine: str, workers: int, configs: list[Path], days: int, out: P
     if result.n_failed:
         raise RuntimeError(f"fleet benchmark: sites failed:\n{result.sites}")
     site_years = len(configs) * days / 365.25
+    cpu_s = float(result.sites["cpu_s"].sum())
     return {
         "suite": "fleet",
         "case": f"{engine}, {workers} worker(s)",
@@ -98,6 +101,10 @@ def _fleet_row(engine: str, workers: int, configs: list[Path], days: int, out: P
         "sim_days_per_site": days,
         "wall_s": wall_s,
         "site_years_per_h": site_years / (wall_s / 3600.0),
+        "site_cpu_s": cpu_s / len(configs),
+        # CPU time the workers got over the wall time they had: below 1 when they waited for
+        # a core (a shared machine), whatever the code does
+        "cpu_share_ratio": cpu_s / (wall_s * workers),
     }
 
 
@@ -117,6 +124,9 @@ def _fleet_rows(short: bool) -> list[dict]:
             r1 = by_workers[1]["site_years_per_h"]
             efficiency = by_workers[2]["site_years_per_h"] / (2 * r1)
             hours = 1000.0 / (16 * r1 * efficiency)
+            # the same from the CPU time one site-year takes in a worker, on 16 free cores
+            cpu_year_s = by_workers[1]["site_cpu_s"] * 365.25 / days
+            cpu_hours = 1000.0 * cpu_year_s / 16 / 3600.0
             rows.append(
                 {
                     "suite": "fleet",
@@ -124,6 +134,11 @@ def _fleet_rows(short: bool) -> list[dict]:
                     "scaling_efficiency_ratio": efficiency,
                     "projected_h": hours,
                     "arithmetic": f"1000 / (16 x {r1:.3g} x {efficiency:.3g}) = {hours:.3g} h",
+                    "cpu_s_per_site_year": cpu_year_s,
+                    "projected_free_cores_h": cpu_hours,
+                    "arithmetic_free_cores": (
+                        f"1000 x {cpu_year_s:.3g} s / 16 / 3600 = {cpu_hours:.3g} h"
+                    ),
                 }
             )
     return rows
@@ -131,7 +146,7 @@ def _fleet_rows(short: bool) -> list[dict]:
 
 def _replan_row(label: str, fleet, n_sites: int, workers: int, times: list) -> dict:
     fleet.replan(times[0])  # fits the forecasters: not timed
-    walls, forecast_s, optimize_s, failed = [], [], [], 0
+    walls, forecast_s, optimize_s, cpu_s, failed = [], [], [], [], 0
     for now in times[1:]:
         started = time.perf_counter()
         plans = fleet.replan(now)
@@ -139,6 +154,7 @@ def _replan_row(label: str, fleet, n_sites: int, workers: int, times: list) -> d
         failed += sum(p.status != "optimal" for p in plans)
         forecast_s += [p.forecast_s for p in plans]
         optimize_s += [p.optimize_s for p in plans]
+        cpu_s += [p.cpu_s for p in plans]
     wall = float(np.median(walls))
     per_core = n_sites / wall / workers
     return {
@@ -149,6 +165,7 @@ def _replan_row(label: str, fleet, n_sites: int, workers: int, times: list) -> d
         "replan_wall_s": wall,
         "site_forecast_s": float(np.mean(forecast_s)),
         "site_optimize_s": float(np.mean(optimize_s)),
+        "site_cpu_s": float(np.mean(cpu_s)),
         "sites_per_s_per_core": per_core,
         "n_failed": failed,
         "projected_16000_sites_16_cores_s": 16000 / (16 * per_core),

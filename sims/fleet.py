@@ -57,7 +57,7 @@ FIGURES = (
     "npv_usd",
     "n_fallback_windows",
 )
-FLEET_COLUMNS = ("site_dir", "config", "status", "error", "wall_s", *FIGURES)
+FLEET_COLUMNS = ("site_dir", "config", "status", "error", "wall_s", "cpu_s", *FIGURES)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -110,8 +110,9 @@ class _Site:
 
 def _timed(
     runner: Callable[[Path], BacktestResult], path: Path
-) -> tuple[BacktestResult | _Failure, float]:
-    started = time.perf_counter()
+) -> tuple[BacktestResult | _Failure, float, float]:
+    """Run one site in its worker: ``(result or failure, wall [s], CPU time of the worker [s])``."""
+    started, cpu_started = time.perf_counter(), time.process_time()
     try:
         result: BacktestResult | _Failure = runner(path)
     except Exception as exc:  # recorded by the driver; the fleet goes on
@@ -119,7 +120,7 @@ def _timed(
             message=f"{type(exc).__name__}: {exc}",
             detail="".join(traceback.format_exception(exc)),
         )
-    return result, time.perf_counter() - started
+    return result, time.perf_counter() - started, time.process_time() - cpu_started
 
 
 def _row(site: _Site, status: str, **values: object) -> dict[str, object]:
@@ -242,7 +243,15 @@ def run_fleet(
         return _run_locked(loaded, out, executor, max_workers, report, runner, progress)
 
 
-def _run_locked(loaded, out, executor, max_workers, report, runner, progress) -> FleetResult:
+def _run_locked(
+    loaded: list[tuple[Path, object]],
+    out: Path,
+    executor: cf.Executor | None,
+    max_workers: int | None,
+    report: bool,
+    runner: Callable[[Path], BacktestResult],
+    progress: bool | None,
+) -> FleetResult:
     sites = []
     for path, config in loaded:
         digest, files = input_hash(path, config)
@@ -256,7 +265,11 @@ def _run_locked(loaded, out, executor, max_workers, report, runner, progress) ->
         else:
             summary, manifest = done
             rows[site.stem] = _row(
-                site, "skipped", wall_s=manifest.get("wall_s"), **_figures(summary)
+                site,
+                "skipped",
+                wall_s=manifest.get("wall_s"),
+                cpu_s=manifest.get("cpu_s"),
+                **_figures(summary),
             )
     logger.info("fleet: %d sites, %d already finished", len(sites), len(sites) - len(pending))
     _write_table(rows, sites, out)
@@ -294,7 +307,9 @@ def _run_locked(loaded, out, executor, max_workers, report, runner, progress) ->
     return FleetResult(sites=table, out_dir=out)
 
 
-def _manifest(site: _Site, status: str, wall_s: float | None) -> dict[str, object]:
+def _manifest(
+    site: _Site, status: str, wall_s: float | None, cpu_s: float | None
+) -> dict[str, object]:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -308,31 +323,33 @@ def _manifest(site: _Site, status: str, wall_s: float | None) -> dict[str, objec
         "files_sha256": site.files,
         "valuestack_version": package_version,
         "wall_s": wall_s,
+        "cpu_s": cpu_s,
         "finished_utc": pd.Timestamp.now(tz="UTC").isoformat(),
     }
 
 
 def _finish(future: cf.Future, site: _Site, out: Path, report: bool) -> dict:
     site_dir = out / site.stem
-    wall_s = None
+    wall_s = cpu_s = None
     try:
-        result, wall_s = future.result()
+        result, wall_s, cpu_s = future.result()
         if isinstance(result, _Failure):
             message, detail = result.message, result.detail
         else:
             write_site_atomically(
                 site_dir,
-                _manifest(site, "done", wall_s),
+                _manifest(site, "done", wall_s, cpu_s),
                 lambda folder: write_outputs(result, folder, report=report),
             )
-            return _row(site, "done", wall_s=wall_s, **_figures(result.summary.to_dict()))
+            summary = result.summary.to_dict()
+            return _row(site, "done", wall_s=wall_s, cpu_s=cpu_s, **_figures(summary))
     except Exception as exc:  # a failed site is recorded and the fleet goes on
         message = f"{type(exc).__name__}: {exc}"
         detail = "".join(traceback.format_exception(exc))
     logger.warning("fleet: site %s failed: %s", site.stem, message)
     write_site_atomically(
         site_dir,
-        _manifest(site, "failed", wall_s),
+        _manifest(site, "failed", wall_s, cpu_s),
         lambda folder: (folder / "error.txt").write_text(f"{site.path}\n{detail}", "utf-8"),
     )
     return _row(site, "failed", error=message)

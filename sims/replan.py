@@ -68,6 +68,9 @@ class Plan:
         Why planning failed ("" when optimal).
     forecast_s, optimize_s : float
         Wall time of forecasting and of the solve [s].
+    cpu_s : float
+        CPU time of the planning process over the whole plan [s] (wall time above it means
+        the worker waited for a core).
     """
 
     site: str
@@ -78,6 +81,7 @@ class Plan:
     error: str = ""
     forecast_s: float = 0.0
     optimize_s: float = 0.0
+    cpu_s: float = 0.0
 
 
 @runtime_checkable
@@ -206,6 +210,7 @@ class DispatchPlanner:
         if position + self._n_steps > len(self._index):
             raise InputError("now", now, f"a time {self._n_steps} steps before the data's end")
         horizon = self._index[position : position + self._n_steps]
+        cpu_started = time.process_time()
         started = time.perf_counter()
         try:
             load_fc = self._load_feed.predict(position, horizon)
@@ -232,6 +237,7 @@ class DispatchPlanner:
             status="optimal",
             forecast_s=forecast_s,
             optimize_s=time.perf_counter() - started,
+            cpu_s=time.process_time() - cpu_started,
         )
 
     def _failed(self, now: pd.Timestamp, error: str, forecast_s: float, optimize_s: float) -> Plan:

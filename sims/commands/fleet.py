@@ -16,7 +16,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-__all__ = ["add_parser", "run"]
+__all__ = ["DASK_CONNECT_TIMEOUT_S", "add_parser", "run"]
+
+DASK_CONNECT_TIMEOUT_S = 20.0
+"""Seconds to wait for the Dask scheduler given by ``--dask``."""
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -56,7 +59,12 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(
                 "--dask", args.dask, "the dask extra: pip install 'valuestack[dask]'"
             ) from exc
-        client = Client(args.dask)
+        try:
+            client = Client(args.dask, timeout=DASK_CONNECT_TIMEOUT_S)
+        except (OSError, ValueError) as exc:  # unreachable, timed out, or a malformed address
+            raise InputError(
+                "--dask", args.dask, f"the address of a reachable Dask scheduler ({exc})"
+            ) from exc
         executor = client.get_executor()
     try:
         result = run_fleet(

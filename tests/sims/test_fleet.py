@@ -305,3 +305,16 @@ def test_an_output_path_that_is_a_file_is_refused_before_any_site_runs(tmp_path)
             run_fleet(configs, out, report=False, runner=_marking_runner, progress=False)
     assert _ran(configs) == []
     assert not_a_folder.read_text() == "x"
+
+
+def test_an_unreachable_dask_scheduler_exits_2_naming_the_option(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("distributed")
+    import sims.commands.fleet as command
+
+    monkeypatch.setattr(command, "DASK_CONNECT_TIMEOUT_S", 1.0)
+    configs = _fleet(tmp_path / "configs", n=1)
+    out = tmp_path / "out"
+    code = cli_main(["fleet", str(configs[0]), "--out", str(out), "--dask", "tcp://127.0.0.1:9"])
+    assert code == 2
+    assert "--dask" in capsys.readouterr().err
+    assert _ran(configs) == []
