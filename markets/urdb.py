@@ -326,7 +326,7 @@ def _check_plausible(
         for p, tiers in enumerate(part.periods):
             for t, tier in enumerate(tiers):
                 check_rate(
-                    f"{field}[{p}][{t}]",
+                    f"{field}[{p}][{t}].rate+adj",
                     getattr(tier, attribute),
                     unit=unit,
                     allow_negative=allow_negative,
