@@ -195,6 +195,10 @@ def test_manifest_names_inputs_with_their_hashes(finished, site):
     assert manifest["command"]
     assert {p.name for p in finished.iterdir()} >= {"summary.json", "manifest.json"}
     assert not [p for p in finished.parent.iterdir() if p.name.startswith(".")]  # no temp left
+    plain = finished.parent / "plain"
+    plain.mkdir()  # a folder made the usual way: the results get the same permissions
+    assert finished.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
+    plain.rmdir()
 
 
 def test_existing_results_refused_then_replaced_whole_with_force(
