@@ -266,16 +266,9 @@ def tariff_from_urdb(
         unsupported.append(key)
 
     _check_plausible(energy, tou_demand, flat_demand, allow_negative=allow_negative_rates)
-    if (
-        energy is None
-        and tou_demand is None
-        and flat_demand is None
-        and not any((fixed_monthly, fixed_daily, min_monthly, min_daily, min_annual))
-    ):
-        raise InputError(
-            "source",
-            _text(rec.get("name")) or (f"a record with only {sorted(rec)[:8]}" if rec else "{}"),
-            "a rate with at least one energy, demand, fixed or minimum charge",
+    if energy is None and tou_demand is None and flat_demand is None:
+        _check_charges_something(
+            rec, fixed_monthly, fixed_daily, min_monthly, min_daily, min_annual
         )
     tariff = Tariff(
         name=_text(rec.get("name")) or _text(rec.get("label")) or "unnamed URDB record",
@@ -307,6 +300,16 @@ def tariff_from_urdb(
 
 
 # -- pieces ---------------------------------------------------------------------------------
+def _check_charges_something(rec: Mapping[str, Any], *amounts_usd: float) -> None:
+    """A record without energy and demand charges must charge a fixed or minimum amount."""
+    if not any(amounts_usd):
+        raise InputError(
+            "source",
+            _text(rec.get("name")) or (f"a record with only {sorted(rec)[:8]}" if rec else "{}"),
+            "a rate with at least one energy, demand, fixed or minimum charge",
+        )
+
+
 def _check_plausible(
     energy: EnergyCharges | None,
     tou_demand: TouDemandCharges | None,
@@ -326,7 +329,7 @@ def _check_plausible(
         for p, tiers in enumerate(part.periods):
             for t, tier in enumerate(tiers):
                 check_rate(
-                    f"{field}[{p}][{t}]",
+                    f"{field}[{p}][{t}].rate+adj",
                     getattr(tier, attribute),
                     unit=unit,
                     allow_negative=allow_negative,

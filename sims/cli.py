@@ -182,7 +182,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         with native_stdout_to(sys.stderr if _log_level(args) <= logging.DEBUG else None):
             return int(args.func(args) or 0)
     except KeyboardInterrupt:
-        print(f"valuestack {command}: interrupted; finished results were kept", file=sys.stderr)
+        print(
+            f"valuestack {command}: interrupted (results finished before it are kept; nothing "
+            "half-written)",
+            file=sys.stderr,
+        )
         return EXIT_INTERRUPTED
     except ValuestackError as exc:
         logger.debug("user error", exc_info=True)

@@ -101,8 +101,9 @@ class SiteConfig:
     pv_column : str, default "pv_kw"
         The PV column.
     timestamp_column : str, default "timestamp"
-        Interval-start timestamps with a UTC offset (ISO 8601, e.g.
-        ``2025-01-01T00:00:00-08:00``).
+        Interval-start timestamps: with a UTC offset (ISO 8601, e.g.
+        ``2025-01-01T00:00:00-08:00``), or naive wall-clock time in ``timezone`` (a
+        DST-ambiguous or nonexistent local time is an error); see :mod:`core.series`.
     start, end : pandas.Timestamp or None
         Local start (inclusive) and end (exclusive) of the simulated period; None for the whole
         data.

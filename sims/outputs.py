@@ -6,8 +6,8 @@ hashes, the package version, the command line) and ``summary.json``: its presenc
 site as finished (fleet runs resume on it).
 
 Results are written into a temporary folder beside the target and moved into place at the
-end, so a folder is never half-written and never mixes files of two runs: an earlier result
-folder is replaced whole. :func:`prepare_output_dir` checks the target before any computing
+end, so a folder never mixes files of two runs: an earlier result folder is replaced whole.
+``summary.json`` is renamed into place last, so a folder that holds it is complete. :func:`prepare_output_dir` checks the target before any computing
 (not a file, not below a file, writable; an earlier result folder only with ``force``).
 """
 
@@ -22,6 +22,7 @@ import os
 import shutil
 import sys
 import tempfile
+import uuid
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
@@ -45,7 +46,14 @@ logger = logging.getLogger(__name__)
 
 SUMMARY_FILE = "summary.json"
 MANIFEST_FILE = "manifest.json"
-_RESULT_MARKERS = (SUMMARY_FILE, MANIFEST_FILE, "report.html", "intervals.parquet")
+_PENDING_SUMMARY = SUMMARY_FILE + ".pending"
+_RESULT_MARKERS = (
+    SUMMARY_FILE,
+    MANIFEST_FILE,
+    _PENDING_SUMMARY,
+    "report.html",
+    "intervals.parquet",
+)
 """Files that mark a folder as valuestack results (which ``force`` may replace)."""
 
 
@@ -203,12 +211,16 @@ def write_outputs(
     """
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:12]}"
+    tmp.mkdir()  # the usual permissions (umask applies), unlike tempfile.mkdtemp's 0o700
     try:
         _write_files(result, tmp, report=report)
         payload = manifest if manifest is not None else run_manifest()
         (tmp / MANIFEST_FILE).write_text(json.dumps(payload, indent=2), encoding="utf-8")
         _swap_into_place(tmp, out)
+        # summary.json last, in place: a folder holding it is complete (fleet resume), and a
+        # temporary folder never holds one
+        os.replace(out / _PENDING_SUMMARY, out / SUMMARY_FILE)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -218,7 +230,6 @@ def write_outputs(
 
 def _swap_into_place(tmp: Path, out: Path) -> None:
     """Move the finished folder ``tmp`` to ``out``, replacing whatever folder was there."""
-    os.chmod(tmp, 0o777 & ~_umask())
     if out.is_dir() and any(out.iterdir()):
         old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
         os.replace(out, old / "previous")
@@ -226,12 +237,6 @@ def _swap_into_place(tmp: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.replace(tmp, out)  # onto a missing or empty folder
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _write_files(result: BacktestResult, out: Path, *, report: bool) -> None:
@@ -255,7 +260,7 @@ def _write_files(result: BacktestResult, out: Path, *, report: bool) -> None:
     payload = {"summary": result.summary.to_dict()}
     if result.perfect_foresight is not None:
         payload["perfect_foresight_summary"] = result.perfect_foresight.summary.to_dict()
-    (out / SUMMARY_FILE).write_text(json.dumps(payload, indent=2), encoding="utf-8")
+    (out / _PENDING_SUMMARY).write_text(json.dumps(payload, indent=2), encoding="utf-8")
 
 
 def is_finished(out_dir: str | Path) -> bool:

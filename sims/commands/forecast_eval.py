@@ -163,6 +163,25 @@ def run(args: argparse.Namespace) -> int:
     ]
     table = score_table(runs, tz=args.tz, reference="naive_24h")
     table = table.loc[[n for n in names if n in args.forecasters]]
+    _print_scores(table, args, start=start, end=end, missing=missing)
+    return 0
+
+
+TABLE_COLUMNS = (
+    "mae_kw",
+    "rmse_kw",
+    "cv_rmse",
+    "mape",
+    "peak_error",
+    "peak_within_1h",
+    "coverage_p10_p90",
+    "skill_cv_rmse",
+    "n_points",
+)
+
+
+def _print_scores(table, args: argparse.Namespace, *, start, end, missing: int) -> None:
+    """Print the score table (or JSON with ``--json``) to stdout."""
     if args.json:
         payload = {
             "missing_readings": missing,
@@ -171,25 +190,10 @@ def run(args: argparse.Namespace) -> int:
             "scores": table.to_dict(orient="index"),
         }
         print(json.dumps(payload, indent=2))
-        return 0
-    columns = [
-        c
-        for c in (
-            "mae_kw",
-            "rmse_kw",
-            "cv_rmse",
-            "mape",
-            "peak_error",
-            "peak_within_1h",
-            "coverage_p10_p90",
-            "skill_cv_rmse",
-            "n_points",
-        )
-        if c in table.columns
-    ]
+        return
+    columns = [c for c in TABLE_COLUMNS if c in table.columns]
     print(
         f"issues {start} .. {end} every {args.every_h:g} h, horizon {args.horizon_h:g} h; "
         f"{missing} readings missing (left out)"
     )
     sys.stdout.write(table[columns].to_string(float_format=lambda v: f"{v:.4f}") + "\n")
-    return 0

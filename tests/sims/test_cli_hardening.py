@@ -195,6 +195,10 @@ def test_manifest_names_inputs_with_their_hashes(finished, site):
     assert manifest["command"]
     assert {p.name for p in finished.iterdir()} >= {"summary.json", "manifest.json"}
     assert not [p for p in finished.parent.iterdir() if p.name.startswith(".")]  # no temp left
+    plain = finished.parent / "plain"
+    plain.mkdir()  # a folder made the usual way: the results get the same permissions
+    assert finished.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
+    plain.rmdir()
 
 
 def test_existing_results_refused_then_replaced_whole_with_force(
@@ -331,3 +335,27 @@ def test_example_summary_is_short(tmp_path):
     lines = done.stdout.splitlines()
     assert len(lines) < 40
     assert lines[0].startswith("example-office:") and lines[-1].startswith("wrote ")
+
+
+def test_unwritable_parent_is_refused_before_work(tmp_path, site, capsys, monkeypatch):
+    # the same check as the read-only test, for runs as root (which may write anywhere)
+    import sims.outputs
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(kwargs.get("dir")))
+
+    monkeypatch.setattr(sims.backtest, "run_backtest", _must_not_run)
+    monkeypatch.setattr(sims.outputs.tempfile, "mkdtemp", denied)
+    err = _fails(["backtest", site, "--out", tmp_path / "out"], capsys)
+    assert "--out" in err and "can be written" in err and "Permission denied" in err
+
+
+def test_forecast_eval_runs_on_the_example_with_a_zone(capsys):
+    # issue 11: the project's own example file (UTC offsets that change at DST) with --tz
+    argv = ["forecast-eval", str(EXAMPLES / "office_load.csv"), "--tz", "America/New_York"]
+    argv += ["--forecasters", "naive_24h", "--start", "2023-03-01", "--end", "2023-03-20"]
+    assert main([*argv, "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["first_issue"] == "2023-03-01 00:00:00-05:00"
+    assert payload["last_issue"] == "2023-03-20 00:00:00-04:00"  # after the 12 March change
+    assert payload["scores"]["naive_24h"]["n_points"] == 20 * 96
