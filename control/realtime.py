@@ -133,7 +133,7 @@ def realtime_setpoint(
     plan_net = plan_charge_kw - plan_discharge_kw
     if plan_net < -_TOL_KW or hold > 0.0:
         # discharge beyond holding only from the energy above the reserve
-        spare = max(0.0, (kept - max(reserve_kwh, battery.soc_min_kwh)) * eta_d / dt_h)
+        spare = max(0.0, (kept - max(reserve_kwh, battery.soc_min_kwh)) * eta_d / dt_h - hold)
         extra = min(max(-plan_net - hold, 0.0), spare)
         discharge = min(hold + extra, d_avail)
         if discharge > _TOL_KW:
