@@ -40,9 +40,9 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -50,7 +50,8 @@ import pandas as pd
 from control.history import DayHistory
 from control.realtime import energy_need_kwh, realtime_setpoint
 from control.settings import ControlSettings, Fallback, Horizon
-from control.targets import WindowKey, WindowMap, window_map
+from control.targets import WindowKey, WindowMap, target_raise_kw, window_map
+from control.types import DispatchSolver, Forecast, ForecastProvider, ModelFactory, Setpoint
 from core.errors import InputError, SolverError
 from markets.meter import MonthToDateMeter
 from markets.tariff import Tariff
@@ -63,83 +64,6 @@ logger = logging.getLogger(__name__)
 
 _PEAK_TOL_KW = 1e-6
 _RESERVE_TOL_KWH = 1e-6
-
-
-@dataclass(frozen=True)
-class Forecast:
-    """What a plan is made on, for the steps ``index`` (may be shorter than asked for).
-
-    Attributes
-    ----------
-    index : pandas.DatetimeIndex
-        The steps forecast.
-    load_kw : numpy.ndarray
-        Point load forecast [kW].
-    load_high_kw : numpy.ndarray
-        High-load scenario planned on [kW] (>= ``load_kw``; equal for perfect foresight).
-    pv_kw : numpy.ndarray or None
-        PV forecast [kW]; None for a site without PV.
-    stream_inputs : Mapping or None
-        Per-solve data of market streams (prices of these steps), keyed by stream name.
-    """
-
-    index: pd.DatetimeIndex
-    load_kw: np.ndarray
-    load_high_kw: np.ndarray
-    pv_kw: np.ndarray | None = None
-    stream_inputs: Mapping[str, Any] | None = None
-
-
-class ForecastProvider(Protocol):
-    """Forecasts issued at ``now`` for ``horizon`` from what is known at ``now``."""
-
-    def forecast(self, now: pd.Timestamp, horizon: pd.DatetimeIndex) -> Forecast:
-        """Forecast ``horizon``; raise ``InputError`` when no forecast can be made."""
-        ...
-
-
-class DispatchSolver(Protocol):
-    """What the controller needs from a dispatch model (``optimizer.DispatchModel``)."""
-
-    def solve(
-        self,
-        *,
-        load_kw: pd.Series,
-        pv_kw: pd.Series | None,
-        initial_soc_fraction: float,
-        terminal: TerminalSoc,
-        month_to_date: MonthToDate,
-        stream_inputs: Mapping[str, Any] | None = None,
-    ) -> Any:
-        """Solve one horizon; return a result with ``schedule`` and ``objective_usd``."""
-        ...
-
-
-ModelFactory = Callable[[int], DispatchSolver]
-"""``factory(n_steps) -> model`` for a horizon of ``n_steps`` steps."""
-
-
-@dataclass(frozen=True)
-class Setpoint:
-    """The controller's decision for the interval starting at ``start`` (powers in kW).
-
-    ``target_kw`` is the meter limit the real-time layer held (``inf``: no demand charge),
-    ``reserve_kwh`` the stored energy it kept for later peaks; ``plan_*`` what the current plan
-    asked for; ``awards_kw`` the market awards planned for the interval.
-    """
-
-    start: pd.Timestamp
-    charge_kw: float
-    discharge_kw: float
-    target_kw: float
-    reserve_kwh: float
-    plan_charge_kw: float
-    plan_discharge_kw: float
-    plan_soc_kwh: float
-    load_forecast_kw: float
-    pv_forecast_kw: float
-    plan_number: int
-    awards_kw: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -370,7 +294,14 @@ class Controller:
         ceiling = np.maximum(import_kw, windows.targets(self._actual))
         ceiling = np.where(np.isfinite(ceiling), ceiling, import_kw)
         point_net = np.asarray(fc.load_kw, dtype=float) - pv_arr
-        raise_kw = self._target_raise_kw(point_net[:today], span, soc_kwh, ceiling[:today])
+        raise_kw = target_raise_kw(
+            point_net[:today],
+            span.targets(self._targets),
+            self.battery,
+            self._dt_h,
+            available_kwh=max(soc_kwh - b.soc_min_kwh, 0.0),
+            ceiling_kw=ceiling[:today],
+        )
         if raise_kw > 0:
             for key in span.all_keys():
                 self._targets[key] = max(self._targets[key] + raise_kw, self._actual.get(key, 0.0))
@@ -430,43 +361,6 @@ class Controller:
         """Steps of ``index`` before the next local midnight (at least one)."""
         day = index[0].date()
         return max(1, int(np.searchsorted(index.date != day, True)))
-
-    def _target_raise_kw(
-        self, net: np.ndarray, windows: WindowMap, soc_kwh: float, ceiling: np.ndarray
-    ) -> float:
-        """Least uniform raise of today's targets that the stored energy can hold [kW].
-
-        Holding the targets through the POINT forecast until the next local midnight (the
-        battery recharges overnight) needs :func:`~control.realtime.energy_need_kwh` at the first step and a
-        discharge rating that covers every excess. When either fails, the targets of the
-        horizon are raised together by the least amount (the power bound, then bisection on
-        the energy to 0.05 kW) that holds.
-        """
-        b = self.battery
-        base = windows.targets(self._targets)
-        available = max(soc_kwh - b.soc_min_kwh, 0.0)
-
-        def need(raise_kw: float) -> float:
-            return float(
-                energy_need_kwh(net, base + raise_kw, b, self._dt_h, ceiling_kw=ceiling)[0]
-            )
-
-        finite = np.isfinite(base)
-        excess = net[finite] - base[finite]
-        # beyond the discharge rating no stored energy helps: the target rises at least so far
-        low = max(float(np.max(excess - b.discharge_rating_kw, initial=0.0)), 0.0)
-        if need(low) <= available + _RESERVE_TOL_KWH:
-            return low
-        high = float(np.max(excess, initial=0.0))
-        for _ in range(30):
-            middle = 0.5 * (low + high)
-            if need(middle) <= available:
-                high = middle
-            else:
-                low = middle
-            if high - low < 0.05:
-                break
-        return high
 
     def _fallback_plan(self, now: pd.Timestamp, fc: Forecast | None) -> _Plan:
         """Idle powers; ``PEAK_GUARD``: the real-time layer holds the month's metered peaks."""

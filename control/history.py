@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from control.realtime import energy_need_kwh
-from control.targets import WindowMap, window_map
+from control.targets import WindowMap, target_raise_kw, window_map
 from markets.tariff import Tariff
 from optimizer.battery import Battery
 
@@ -55,33 +55,22 @@ def holdable_level_kw(
     battery: Battery,
     dt_h: float,
     available_kwh: float,
-    resolution_kw: float = 0.05,
 ) -> float:
-    """Lowest meter level a battery with ``available_kwh`` stored could hold [kW].
+    """Lowest meter level a battery starting with ``available_kwh`` stored could hold [kW].
 
-    The level applies to the intervals ``in_window``; below it the battery recharges up to it.
-    Found by bisection to ``resolution_kw`` on :func:`~control.realtime.energy_need_kwh`,
-    starting at the power bound (an excess beyond the discharge rating cannot be held).
+    The level applies to the intervals ``in_window``; below it the battery recharges up to it
+    (:func:`~control.targets.target_raise_kw` from a zero target).
     """
     if not in_window.any():
         return 0.0
-    peak = float(np.max(net_kw[in_window]))
-    low = max(peak - battery.discharge_rating_kw, 0.0)
-    high = max(peak, low)
-
-    def need(level: float) -> float:
-        target = np.where(in_window, level, np.inf)
-        return float(energy_need_kwh(net_kw, target, battery, dt_h, ceiling_kw=target).max())
-
-    if need(low) <= available_kwh:
-        return low
-    while high - low > resolution_kw:
-        middle = 0.5 * (low + high)
-        if need(middle) <= available_kwh:
-            high = middle
-        else:
-            low = middle
-    return high
+    return target_raise_kw(
+        net_kw,
+        np.where(in_window, 0.0, np.inf),
+        battery,
+        dt_h,
+        available_kwh=available_kwh,
+        capacity_kwh=battery.soc_max_kwh - battery.soc_min_kwh,
+    )
 
 
 class DayHistory:

@@ -89,7 +89,7 @@ class ControlSettings:
         plan's powers as they are (charging still never lifts the meter above the target).
     fallback : Fallback, default Fallback.PEAK_GUARD
         What runs while no plan could be made.
-    history_days : int, default 28
+    history_days : int, default 56
         Recent complete days kept as scenarios (:mod:`control.history`): the month's targets
         never go below the level the battery could have held on each of them, and the reserve
         keeps what holding the targets would have taken on each; 0 switches this off.
@@ -110,7 +110,7 @@ class ControlSettings:
     hold_targets: bool = True
     fallback: Fallback = Fallback.PEAK_GUARD
     plan_on_high: bool = True
-    history_days: int = 28
+    history_days: int = 56
     floor_plan_at_targets: bool = True
 
     def __post_init__(self) -> None:

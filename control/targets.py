@@ -9,15 +9,20 @@ priced window has no target (``inf``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from control.realtime import energy_need_kwh
 from markets.tariff import Tariff
+from optimizer.battery import Battery
 
-__all__ = ["WindowKey", "WindowMap", "window_map"]
+__all__ = ["WindowKey", "WindowMap", "target_raise_kw", "window_map"]
+
+_TOL_KWH = 1e-6
 
 WindowKey = tuple[int, str, int]
 
@@ -99,3 +104,49 @@ def window_map(tariff: Tariff, index: pd.DatetimeIndex) -> WindowMap:
         period = np.asarray(tariff.tou_demand_period(index), dtype=np.int64)
         tou = np.where(priced[period], period, -1)
     return WindowMap(month_key=month_key, flat=flat, tou=tou)
+
+
+def target_raise_kw(
+    net_kw: np.ndarray,
+    target_kw: np.ndarray,
+    battery: Battery,
+    dt_h: float,
+    *,
+    available_kwh: float,
+    ceiling_kw: np.ndarray | None = None,
+    capacity_kwh: float | None = None,
+    resolution_kw: float = 0.05,
+) -> float:
+    """Least uniform raise of the targets that ``available_kwh`` can hold over ``net_kw`` [kW].
+
+    Holding ``target_kw`` over the net load ``net_kw`` needs
+    :func:`~control.realtime.energy_need_kwh` at the first step (recharging below the charging
+    ceiling ``ceiling_kw``) and a discharge rating that covers every excess. When either fails,
+    the targets are raised together by the least amount that holds: at least the power bound,
+    then bisection on the energy to ``resolution_kw``. ``ceiling_kw`` None lets the battery
+    recharge up to the (raised) target; with ``capacity_kwh``, no step may need more stored
+    energy than that either.
+    """
+
+    def need(raise_kw: float) -> float:
+        target = target_kw + raise_kw
+        ceiling = target if ceiling_kw is None else ceiling_kw
+        needs = energy_need_kwh(net_kw, target, battery, dt_h, ceiling_kw=ceiling)
+        if capacity_kwh is not None and needs.max() > capacity_kwh + _TOL_KWH:
+            return math.inf
+        return float(needs[0])
+
+    finite = np.isfinite(target_kw)
+    excess = net_kw[finite] - target_kw[finite]
+    # beyond the discharge rating no stored energy helps: the target rises at least so far
+    low = max(float(np.max(excess - battery.discharge_rating_kw, initial=0.0)), 0.0)
+    if need(low) <= available_kwh + _TOL_KWH:
+        return low
+    high = float(np.max(excess, initial=0.0))
+    while high - low > resolution_kw:
+        middle = 0.5 * (low + high)
+        if need(middle) <= available_kwh:
+            high = middle
+        else:
+            low = middle
+    return high

@@ -11,7 +11,7 @@ from the TOML file's own folder::
                   compare_prescient, load_quantile, warmup_days
     [dispatch]    step, cadence ("step" | "hourly" | "daily" | "monthly"), lookahead_h, mip_rel_gap,
                   relax_binaries, fallback ("hold" | "peak_guard"), demand_guard,
-                  replan_on_events
+                  replan_on_events, history_days, max_fallback_fraction
     [finance]     every field of sims.finance.FinanceInputs (optional table)
     [markets]     wholesale and ancillary market streams (optional; see sims.markets)
     [pv_system]   the PV array for forecast.pv = "pvlib" (optional; see sims.pv_config)
@@ -257,6 +257,10 @@ class DispatchConfig:
     replan_on_events : bool, default True
         Also re-plan when the meter sets a peak above its target or the stored energy falls
         below the reserve (at most hourly), besides the cadence.
+    history_days : int, default 56
+        Recent complete days the controller keeps as scenarios (:mod:`control.history`):
+        targets never below the level the battery held on each, a reserve that would have
+        held them on each; 0 switches this off.
     max_fallback_fraction : float, default 0.5
         Largest share of windows that may fall back before the command line calls the run
         failed (exit code 3) [fraction].
@@ -271,9 +275,16 @@ class DispatchConfig:
     demand_guard: bool = True
     replan_on_events: bool = True
     max_fallback_fraction: float = 0.5
+    history_days: int = 56
 
     def __post_init__(self) -> None:
         require_fraction("dispatch.max_fallback_fraction", self.max_fallback_fraction)
+        if (
+            isinstance(self.history_days, bool)
+            or not isinstance(self.history_days, int)
+            or self.history_days < 0
+        ):
+            raise InputError("dispatch.history_days", self.history_days, "an integer >= 0")
         if not isinstance(self.replan_on_events, bool):
             raise InputError("dispatch.replan_on_events", self.replan_on_events, "a boolean")
         if not isinstance(self.demand_guard, bool):
@@ -586,6 +597,7 @@ def config_from_dict(
             "demand_guard",
             "replan_on_events",
             "max_fallback_fraction",
+            "history_days",
         },
         "dispatch",
     )
@@ -614,6 +626,9 @@ def config_from_dict(
         ),
         max_fallback_fraction=_number(
             dispatch_raw.get("max_fallback_fraction", 0.5), "dispatch.max_fallback_fraction"
+        ),
+        history_days=_typed(
+            dispatch_raw.get("history_days", 56), int, "dispatch.history_days", "an integer"
         ),
     )
     finance = _dataclass_from_table(FinanceInputs, raw.get("finance", {}), "finance")

@@ -168,7 +168,7 @@ def make_settings(dispatch, *, horizon=None, cadence=None, oracle=False) -> Cont
     are the plans themselves, followed exactly).
     """
     return ControlSettings(
-        history_days=0 if oracle else 28,
+        history_days=0 if oracle else dispatch.history_days,
         cadence=cadence or dispatch.cadence,
         lookahead_h=dispatch.lookahead_h,
         horizon=horizon or Horizon.LOOKAHEAD,
