@@ -92,10 +92,8 @@ def test_the_prescient_bound_is_the_months_optimum_followed_exactly(tmp_path):
     # energy and flat-demand charges only: the month's bill is the optimizer's objective
     assert bound.summary.battery_bill_usd == pytest.approx(direct.objective_usd, rel=1e-6)
     assert result.summary.prescient_savings_usd == bound.summary.total_savings_usd
-    # the daily rolling perfect-foresight run stitches windows that each end at least at their
-    # starting charge: a feasible schedule of the month problem, so it cannot beat the bound
-    slack = 1e-6 * direct.objective_usd
-    assert result.summary.total_savings_usd <= bound.summary.total_savings_usd + slack
+    # (a daily rolling window ends at its starting charge only at its 48-h horizon, so the
+    # rolling run may end the month lower and even exceed the bound slightly)
 
 
 @pytest.mark.parametrize("quantile", ["", "load_quantile = 0.9\n"])
