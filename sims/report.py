@@ -66,6 +66,9 @@ def figure_peak_day(result: BacktestResult) -> Figure:
         x, day["baseline_grid_kw"], where="post", color=_RED, ls="--", label="meter without battery"
     )
     ax.step(x, day["grid_kw"], where="post", color=_BLUE, lw=2, label="meter with battery")
+    if "target_kw" in day.columns:
+        target = day["target_kw"].where(np.isfinite(day["target_kw"]))
+        ax.step(x, target, where="post", color="black", ls=":", lw=1.5, label="demand target")
     ax.axhline(0, color="black", lw=0.5)
     ax.set_title(f"Dispatch on the peak day, {peak_at:%Y-%m-%d} ({peak_at.tzname()})")
     ax.set_ylabel("kW")
@@ -154,6 +157,48 @@ def figure_waterfall(result: BacktestResult) -> Figure:
     return fig
 
 
+def monthly_targets(result: BacktestResult) -> pd.DataFrame:
+    """Per billing month: peaks without and with the battery, the highest demand target the
+    controller held, and the prescient bound's peak (when it was run) [kW]."""
+    f = result.intervals
+    month = f.index.tz_localize(None).to_period("M")
+    target = f["target_kw"].where(np.isfinite(f["target_kw"])) if "target_kw" in f else None
+    table = pd.DataFrame(
+        {
+            "baseline_peak_kw": f["baseline_grid_kw"].groupby(month).max(),
+            "battery_peak_kw": f["grid_kw"].groupby(month).max(),
+        }
+    )
+    if target is not None:
+        table["highest_target_kw"] = target.groupby(month).max()
+    if result.prescient is not None:
+        bound = result.prescient.intervals["grid_kw"]
+        table["prescient_peak_kw"] = bound.groupby(
+            bound.index.tz_localize(None).to_period("M")
+        ).max()
+    table.index.name = "month"
+    return table
+
+
+def figure_targets(result: BacktestResult) -> Figure:
+    """Monthly peaks against the demand target held and the prescient bound's peak."""
+    table = monthly_targets(result)
+    fig = Figure(figsize=(9, 3.8))
+    ax = fig.add_subplot()
+    pos = np.arange(len(table))
+    ax.bar(pos - 0.2, table["baseline_peak_kw"], width=0.4, color=_RED, label="without battery")
+    ax.bar(pos + 0.2, table["battery_peak_kw"], width=0.4, color=_BLUE, label="with battery")
+    if "highest_target_kw" in table:
+        ax.plot(pos, table["highest_target_kw"], "k_", ms=22, mew=2, label="highest target")
+    if "prescient_peak_kw" in table:
+        ax.plot(pos, table["prescient_peak_kw"], "g_", ms=22, mew=2, label="prescient bound")
+    ax.set_xticks(pos, [str(p) for p in table.index], rotation=45, fontsize=8)
+    ax.set_ylabel("kW")
+    ax.set_title("Monthly peak: meter, demand target and the prescient bound")
+    ax.legend(fontsize=8, ncol=4, loc="lower right")
+    return fig
+
+
 def _fmt(value: object) -> str:
     if isinstance(value, float):
         if math.isnan(value):
@@ -177,10 +222,13 @@ _SUMMARY_ROWS = (
     ("Discharged (kWh)", "discharged_kwh"),
     ("Perfect-foresight savings ($)", "perfect_foresight_savings_usd"),
     ("Capture ratio vs perfect foresight", "capture_ratio"),
+    ("Prescient-bound savings ($)", "prescient_savings_usd"),
+    ("Capture of the prescient bound", "capture_of_prescient"),
+    ("Demand-charge capture of the prescient bound", "demand_capture_of_prescient"),
     ("NPV ($)", "npv_usd"),
     ("IRR (fraction)", "irr_fraction"),
     ("Simple payback (years)", "simple_payback_years"),
-    ("Windows (fallbacks)", None),
+    ("Plans (fallbacks)", None),
 )
 
 
@@ -199,6 +247,7 @@ def render_report(result: BacktestResult) -> str:
     figures = []
     for title, make in (
         ("Peak day", figure_peak_day),
+        ("Demand targets", figure_targets),
         ("Monthly bills", figure_bills),
         ("Savings by stream", figure_waterfall),
         ("State of charge", figure_soc),
@@ -220,6 +269,7 @@ def render_report(result: BacktestResult) -> str:
         if c in result.monthly.columns
     ]
     monthly = result.monthly[monthly_cols].to_html(float_format=lambda v: f"{v:,.2f}")
+    targets = monthly_targets(result).to_html(float_format=lambda v: f"{v:,.1f}")
     fallbacks = result.windows[result.windows["status"] != "optimal"]
     fallback_html = (
         "<p>Every window solved.</p>"
@@ -247,6 +297,7 @@ img {{ max-width: 100%; }}
 {"<ul>" + notes + "</ul>" if notes else ""}
 {"".join(figures)}
 <h2>Monthly</h2>{monthly}
+<h2>Monthly demand targets (kW)</h2>{targets}
 <h2>Windows that fell back</h2>{fallback_html}
 <h2>Cash flows</h2>{finance}
 </body></html>

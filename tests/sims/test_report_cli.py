@@ -15,7 +15,7 @@ from matplotlib.image import imread
 from sims.backtest import run_backtest
 from sims.cli import main
 from sims.config import load_config
-from sims.report import figure_peak_day, render_report
+from sims.report import figure_peak_day, monthly_targets, render_report
 from tests.sims.helpers import write_site
 
 
@@ -63,11 +63,11 @@ def test_cli_reports_bad_config_with_the_key(site, tmp_path, capsys):
     assert "battery.energy_kwh" in capsys.readouterr().err
 
 
-def test_report_embeds_four_png_figures_and_picks_the_peak_day(site):
+def test_report_embeds_five_png_figures_and_picks_the_peak_day(site):
     result = run_backtest(load_config(site), progress=False)
     html = render_report(result)
     images = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
-    assert len(images) == 4
+    assert len(images) == 5
     for data in images:
         picture = imread(io.BytesIO(base64.b64decode(data)), format="png")
         assert picture.shape[0] > 200 and picture.shape[1] > 400
@@ -77,3 +77,18 @@ def test_report_embeds_four_png_figures_and_picks_the_peak_day(site):
     peak = result.intervals["baseline_grid_kw"].idxmax()
     figure = figure_peak_day(result)
     assert f"{peak:%Y-%m-%d}" in figure.axes[0].get_title()
+
+
+def test_monthly_targets_agree_with_the_settlement_and_the_interval_table(site):
+    result = run_backtest(load_config(site), progress=False)
+    table = monthly_targets(result)
+    # a second source for the peaks: the settlement's monthly table (bill engine)
+    np.testing.assert_allclose(table["battery_peak_kw"], result.monthly["battery_peak_kw"])
+    np.testing.assert_allclose(table["baseline_peak_kw"], result.monthly["baseline_peak_kw"])
+    targets = result.intervals["target_kw"]
+    assert table["highest_target_kw"].iloc[0] == targets[np.isfinite(targets)].max()
+    bound = result.prescient.intervals["grid_kw"].max()
+    assert table["prescient_peak_kw"].iloc[0] == bound
+    # the peak-day chart draws the target
+    labels = [line.get_label() for line in figure_peak_day(result).axes[0].lines]
+    assert "demand target" in labels
