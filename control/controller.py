@@ -283,10 +283,6 @@ class Controller:
         )
         windows = window_map(self.tariff, fc.index)
         self._prune(int(windows.month_key[0]))
-        today = self._today_span(fc.index)
-        span = WindowMap(
-            month_key=windows.month_key[:today], flat=windows.flat[:today], tou=windows.tou[:today]
-        )
         self._set_targets(windows, grid, holdable)
         pv_arr = np.zeros(n) if fc.pv_kw is None else np.asarray(fc.pv_kw, dtype=float)
         high_net = np.asarray(fc.load_high_kw, dtype=float) - pv_arr
@@ -294,25 +290,8 @@ class Controller:
         ceiling = np.maximum(import_kw, windows.targets(self._actual))
         ceiling = np.where(np.isfinite(ceiling), ceiling, import_kw)
         point_net = np.asarray(fc.load_kw, dtype=float) - pv_arr
-        raise_kw = target_raise_kw(
-            point_net[:today],
-            span.targets(self._targets),
-            self.battery,
-            self._dt_h,
-            available_kwh=max(soc_kwh - b.soc_min_kwh, 0.0),
-            ceiling_kw=ceiling[:today],
-        )
-        if raise_kw > 0:
-            for key in span.all_keys():
-                self._targets[key] = max(self._targets[key] + raise_kw, self._actual.get(key, 0.0))
-        month = int(windows.month_key[0])
-        self._reserve_slots = (
-            self._history.reserve_after_kwh(
-                {key[1:]: value for key, value in self._targets.items() if key[0] == month}
-            )
-            if holdable
-            else np.zeros(self._history.slots_per_day)
-        )
+        self._raise_for_today(fc.index, windows, point_net, ceiling, soc_kwh)
+        self._reserve_slots = self._history_reserve(int(windows.month_key[0]), holdable)
         need = energy_need_kwh(
             high_net, windows.targets(self._targets), b, self._dt_h, ceiling_kw=ceiling
         )
@@ -352,6 +331,43 @@ class Controller:
             paid = self._actual.get(key, 0.0)
             level = holdable.get(key[1:], 0.0)
             self._targets[key] = max(paid, level) if level > 0 else max(paid, peaks[key])
+
+    def _raise_for_today(
+        self,
+        index: pd.DatetimeIndex,
+        windows: WindowMap,
+        net: np.ndarray,
+        ceiling: np.ndarray,
+        soc_kwh: float,
+    ) -> None:
+        """Raise today's targets as far as the stored energy cannot hold them on ``net``.
+
+        Only until the next local midnight (the battery recharges overnight) and on the point
+        forecast: giving a target up early pays only where even the expected load needs it.
+        """
+        today = self._today_span(index)
+        span = WindowMap(
+            month_key=windows.month_key[:today], flat=windows.flat[:today], tou=windows.tou[:today]
+        )
+        raise_kw = target_raise_kw(
+            net[:today],
+            span.targets(self._targets),
+            self.battery,
+            self._dt_h,
+            available_kwh=max(soc_kwh - self.battery.soc_min_kwh, 0.0),
+            ceiling_kw=ceiling[:today],
+        )
+        if raise_kw > 0:
+            for key in span.all_keys():
+                self._targets[key] = max(self._targets[key] + raise_kw, self._actual.get(key, 0.0))
+
+    def _history_reserve(self, month: int, holdable: Mapping) -> np.ndarray:
+        """Energy to keep after each clock slot to hold ``month``'s targets on recent days."""
+        if not holdable:
+            return np.zeros(self._history.slots_per_day)
+        return self._history.reserve_after_kwh(
+            {key[1:]: value for key, value in self._targets.items() if key[0] == month}
+        )
 
     def _holdable(self) -> dict[tuple[str, int], float]:
         """The history's holdable level per kind of window (empty when switched off)."""

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 import sys
 import time
 
@@ -46,19 +45,17 @@ from core.errors import InputError
 from forecasting.calendar import SiteCalendar
 from markets.prices import MarketPrices
 from sims.config import BacktestConfig, ForecastConfig
-from sims.finance import project_cash_flows
 from sims.forecasts import FeedForecastProvider, ForecastFeed, warmup_days
 from sims.loop import LoopResult, make_settings, run_loop
 from sims.markets import (
     award_column,
     load_market_prices,
-    market_notes,
     market_streams,
-    settle_markets,
 )
-from sims.results import BacktestResult, BacktestSummary, Timings
-from sims.settlement import baseline_grid_kw, settle
+from sims.results import BacktestResult
+from sims.settlement import baseline_grid_kw
 from sims.sitedata import SiteData, load_site_data
+from sims.summary import summarize
 
 __all__ = ["decision_positions", "run_backtest"]
 
@@ -301,129 +298,15 @@ def _run_one(
     intervals, windows, loop = _simulate(
         config, data, config.forecast, first, factory, show, prices, horizon
     )
-    settle_started = time.perf_counter()
-    step = data.index[1] - data.index[0]
-    notes: list[str] = []
-    revenue: dict[str, float] = {}
-    if config.markets is not None and prices is not None:
-        revenue, columns = settle_markets(
-            intervals=intervals, prices=prices, markets=config.markets, battery=config.battery
-        )
-        intervals = pd.concat([intervals, columns], axis=1)
-    settlement = settle(
+    return summarize(
+        config,
+        data=data,
         intervals=intervals,
-        tariff=data.tariff,
-        battery=config.battery,
-        market_revenue_by_stream_usd=revenue,
-    )
-    monthly = settlement.monthly
-    dt_h = step / pd.Timedelta(hours=1)
-    hours = len(intervals) * dt_h
-    usable = config.battery.soc_max_kwh - config.battery.soc_min_kwh
-    discharged = float(intervals["discharge_kw"].sum() * dt_h)
-    charged = float(intervals["charge_kw"].sum() * dt_h)
-    cycles = discharged / usable
-    total_savings = settlement.total_savings_usd
-    scale = _HOURS_PER_YEAR / hours
-    finance = project_cash_flows(
-        config.finance,
-        power_kw=config.battery.power_kw,
-        energy_kwh=config.battery.energy_kwh,
-        first_year_savings_usd=total_savings * scale,
-        cycles_per_year=cycles * scale,
-    )
-    baseline_total = settlement.baseline_bill.total_usd
-    energy_base = float(
-        (monthly["baseline_energy_usd"] - monthly["baseline_export_credit_usd"]).sum()
-    )
-    energy_batt = float(
-        (monthly["battery_energy_usd"] - monthly["battery_export_credit_usd"]).sum()
-    )
-    n_fallback = int((windows["status"] != "optimal").sum())
-    if warm:
-        notes.append(f"the first {warm} days of data were forecast history only (warm-up)")
-    if abs(scale - 1) > 0.01:
-        notes.append(f"finance annualizes {hours:g} simulated hours (x{scale:.3f})")
-    if n_fallback:
-        notes.append(f"{n_fallback} windows fell back to '{config.dispatch.fallback.value}'")
-    if data.tariff.unsupported:
-        notes.append("tariff fields not priced: " + ", ".join(data.tariff.unsupported))
-    notes += market_notes(config.markets, intervals, dt_h)
-    forecast = config.forecast
-    demand_savings = float(
-        (monthly["savings_demand_flat_usd"] + monthly["savings_demand_tou_usd"]).sum()
-    )
-    if perfect is not None:
-        bound = perfect.summary.total_savings_usd
-        capture = _ratio(total_savings, bound)
-    elif forecast.is_perfect:
-        bound, capture = total_savings, 1.0
-    else:
-        bound, capture = math.nan, math.nan
-    prescient_total = prescient_demand = math.nan
-    if prescient is not None:
-        prescient_total = prescient.summary.total_savings_usd
-        prescient_demand = prescient.summary.demand_savings_usd
-    settle_s = time.perf_counter() - settle_started
-    summary = BacktestSummary(
-        site=config.site.name,
-        start=intervals.index[0].isoformat(),
-        end=(intervals.index[-1] + step).isoformat(),
-        step_h=dt_h,
-        forecast=f"load={forecast.load}, pv={forecast.pv}",
-        baseline_bill_usd=baseline_total,
-        battery_bill_usd=settlement.battery_bill.total_usd,
-        bill_savings_usd=settlement.bill_savings_usd,
-        bill_savings_fraction=settlement.bill_savings_usd / baseline_total
-        if baseline_total
-        else math.nan,
-        energy_cost_savings_fraction=(energy_base - energy_batt) / energy_base
-        if energy_base
-        else math.nan,
-        demand_savings_usd=demand_savings,
-        market_revenue_usd=settlement.market_revenue_usd,
-        total_savings_usd=total_savings,
-        savings_by_stream_usd=settlement.savings_by_stream_usd,
-        mean_peak_reduction_fraction=float(monthly["peak_reduction_fraction"].mean()),
-        max_baseline_peak_kw=float(intervals["baseline_grid_kw"].max()),
-        max_battery_peak_kw=float(intervals["grid_kw"].max()),
-        discharged_kwh=discharged,
-        charged_kwh=charged,
-        cycles=cycles,
-        n_windows=len(windows),
-        n_fallback_windows=n_fallback,
-        perfect_foresight_savings_usd=bound,
-        capture_ratio=capture,
-        prescient_savings_usd=prescient_total,
-        prescient_demand_savings_usd=prescient_demand,
-        capture_of_prescient=_ratio(total_savings, prescient_total),
-        demand_capture_of_prescient=_ratio(demand_savings, prescient_demand),
-        n_plans=len(windows),
-        npv_usd=finance.npv_usd,
-        irr_fraction=finance.irr_fraction,
-        simple_payback_years=finance.simple_payback_years,
-        discounted_payback_years=finance.discounted_payback_years,
-        timings=Timings(
-            total_s=time.perf_counter() - started,
-            forecast_s=loop.forecast_s,
-            optimize_s=loop.optimize_s,
-            control_s=loop.control_s,
-            plant_s=loop.plant_s,
-            settle_s=settle_s,
-        ),
-        notes=tuple(notes),
-    )
-    return BacktestResult(
-        intervals=intervals,
-        monthly=monthly,
         windows=windows,
-        summary=summary,
-        finance=finance,
-        perfect_foresight=perfect,
+        loop=loop,
+        prices=prices,
+        warm=warm,
+        perfect=perfect,
         prescient=prescient,
+        started=started,
     )
-
-
-def _ratio(part: float, whole: float) -> float:
-    """``part / whole`` when ``whole`` is a positive number, else NaN."""
-    return part / whole if math.isfinite(whole) and whole > 0 else math.nan
