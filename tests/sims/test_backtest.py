@@ -25,24 +25,9 @@ def _site(tmp_path, **kwargs):
     return config, load_site_data(config)
 
 
-def test_perfect_foresight_single_window_reproduces_the_optimum(tmp_path):
-    # One month (March 2024, 743 local hours: DST on the 10th), one window covering it
-    config, data = _site(
-        tmp_path,
-        start="2024-03-01",
-        days=31,
-        freq="1h",
-        dispatch='cadence = "monthly"\nlookahead_h = 744\nmip_rel_gap = 1e-7\n',
-    )
-    data = SiteData(
-        load_kw=data.load_kw[data.index.month == 3],
-        pv_kw=data.pv_kw[data.index.month == 3],
-        tariff=data.tariff,
-    )
-    result = run_backtest(config, data=data, progress=False)
-    assert len(result.windows) == 1 and result.windows["status"].iloc[0] == "optimal"
-    # a second method: the optimizer called directly on the month's actuals
-    direct = optimize_dispatch(
+def _month_optimum(config, data):
+    """A second method: the optimizer called once on the whole period's actuals."""
+    return optimize_dispatch(
         battery=config.battery,
         tariff=data.tariff,
         load_kw=data.load_kw,
@@ -52,6 +37,28 @@ def test_perfect_foresight_single_window_reproduces_the_optimum(tmp_path):
         month_to_date=MonthToDate(),
         mip_rel_gap=1e-7,
     )
+
+
+def _march(data):
+    """The data of March 2024 only."""
+    keep = data.index.month == 3
+    return SiteData(load_kw=data.load_kw[keep], pv_kw=data.pv_kw[keep], tariff=data.tariff)
+
+
+def test_perfect_foresight_single_window_reproduces_the_optimum(tmp_path):
+    # One month (March 2024, 743 local hours: DST on the 10th), one window covering it
+    config, data = _site(
+        tmp_path,
+        start="2024-03-01",
+        days=31,
+        freq="1h",
+        dispatch='cadence = "monthly"\nlookahead_h = 744\nmip_rel_gap = 1e-7\n',
+    )
+    data = _march(data)
+    result = run_backtest(config, data=data, progress=False)
+    assert len(result.windows) == 1 and result.windows["status"].iloc[0] == "optimal"
+    # a second method: the optimizer called directly on the month's actuals
+    direct = _month_optimum(config, data)
     # the tariff has energy and flat-demand charges only (no fixed charge, no export credit),
     # so the month's bill is exactly the optimizer's objective
     assert result.summary.battery_bill_usd == pytest.approx(direct.objective_usd, rel=1e-6)
@@ -66,11 +73,7 @@ def test_the_prescient_bound_is_the_months_optimum_followed_exactly(tmp_path):
     # the controller and the plant: its bill equals the optimum of the month computed directly
     # (a second method: the optimizer called once on the month's actuals)
     config, data = _site(tmp_path, start="2024-03-01", days=31, freq="1h")
-    data = SiteData(
-        load_kw=data.load_kw[data.index.month == 3],
-        pv_kw=data.pv_kw[data.index.month == 3],
-        tariff=data.tariff,
-    )
+    data = _march(data)
     config = dataclasses.replace(
         config,
         dispatch=dataclasses.replace(config.dispatch, mip_rel_gap=1e-7),
@@ -79,16 +82,7 @@ def test_the_prescient_bound_is_the_months_optimum_followed_exactly(tmp_path):
     result = run_backtest(config, data=data, progress=False)
     bound = result.prescient
     assert bound is not None and len(bound.windows) == 1  # one plan, no events
-    direct = optimize_dispatch(
-        battery=config.battery,
-        tariff=data.tariff,
-        load_kw=data.load_kw,
-        pv_kw=data.pv_kw,
-        initial_soc_fraction=config.initial_soc_fraction,
-        terminal=TerminalSoc(),
-        month_to_date=MonthToDate(),
-        mip_rel_gap=1e-7,
-    )
+    direct = _month_optimum(config, data)
     # energy and flat-demand charges only: the month's bill is the optimizer's objective
     assert bound.summary.battery_bill_usd == pytest.approx(direct.objective_usd, rel=1e-6)
     assert result.summary.prescient_savings_usd == bound.summary.total_savings_usd
