@@ -27,9 +27,8 @@ discharges to hold the meter at the target while energy lasts, charges only with
 under the target, keeps arbitrage above the reserve and tops the reserve up.
 
 **Events**: a recorded interval above its target raises that window's target to the new peak
-(it is paid for now) and asks for a new plan; stored energy below the reserve does too, and so
-does a net load above the plan's high scenario (the next plan's forecasts and error quantiles
-have seen it). Event plans are at least ``event_gap_h`` apart.
+(it is paid for now) and asks for a new plan; stored energy below the reserve does too. Event
+plans are at least ``event_gap_h`` apart.
 
 The controller never reads the future: it sees the measurements given to :meth:`step` and
 :meth:`record`, and forecasts from its provider (a backtest's provider cuts history at
@@ -79,7 +78,6 @@ class _Plan:
     soc: np.ndarray
     need: np.ndarray  # n + 1 entries
     import_kw: np.ndarray  # the plan's own import per step
-    high_net: np.ndarray  # the high-load scenario's net load per step
     load: np.ndarray
     pv: np.ndarray
     awards: dict[str, np.ndarray]
@@ -311,7 +309,6 @@ class Controller:
             soc=sched["soc_kwh"].to_numpy(dtype=float),
             need=need,
             import_kw=import_kw,
-            high_net=high_net,
             load=np.asarray(fc.load_kw, dtype=float),
             pv=pv_arr,
             awards=awards,
@@ -407,7 +404,6 @@ class Controller:
             soc=np.full(n, np.nan),
             need=np.zeros(n + 1),
             import_kw=np.zeros(n),
-            high_net=np.full(n, np.inf),
             load=np.full(n, np.nan) if fc is None else np.asarray(fc.load_kw[:n], dtype=float),
             pv=np.full(n, np.nan) if fc is None or fc.pv_kw is None else fc.pv_kw[:n],
             awards={},
@@ -490,8 +486,6 @@ class Controller:
             room = max(min(target, ceiling) - net, 0.0)
             charge, discharge = min(plan.charge[k], room), plan.discharge[k]
         self._pending = (now.value, keys)
-        if net > plan.high_net[k] + _PEAK_TOL_KW and self._event is None:
-            self._event = "forecast"  # actuals above the high scenario: re-plan on them
         if self.settings.history_days > 0:
             self._history.add(now, net)
         return Setpoint(
