@@ -289,7 +289,12 @@ def test_sigint_on_a_real_process_exits_130(tmp_path):
     argv = [sys.executable, "-m", "sims.cli", "backtest", str(EXAMPLES / "site.toml")]
     argv += ["--out", str(tmp_path / "out"), "--no-progress"]
     process = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(4.0)
+    # the output folder is made once the inputs are checked, just before the computing starts:
+    # interrupt the computing, not the interpreter's start-up (slow on a busy machine)
+    deadline = time.monotonic() + 120
+    while not (tmp_path / "out").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1.0)
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130, err.decode()[-2000:]
