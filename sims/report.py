@@ -126,34 +126,30 @@ def figure_soc(result: BacktestResult) -> Figure:
 
 
 def figure_waterfall(result: BacktestResult) -> Figure:
-    """From the baseline bill to the net cost with the battery, one bar per stream."""
+    """Savings by stream, stacked from $0 to the total, on the savings' own scale."""
     s = result.summary
     streams = {k: v for k, v in s.savings_by_stream_usd.items() if abs(v) > 1e-9}
-    labels = ["baseline bill", *streams, "net with battery"]
+    labels = [*streams, "total"]
     fig = Figure(figsize=(9, 3.8))
     ax = fig.add_subplot()
-    level = s.baseline_bill_usd
-    top = level
-    ax.bar(0, level, color=_RED)
-    ax.text(0, level, f"${level:,.0f}", ha="center", va="bottom", fontsize=8)
-    for i, saving in enumerate(streams.values(), start=1):
-        ax.bar(i, -saving, bottom=level, color=_GREEN if saving >= 0 else _RED)
+    level = 0.0
+    for i, saving in enumerate(streams.values()):
+        ax.bar(i, saving, bottom=level, color=_GREEN if saving >= 0 else _RED)
         ax.text(
-            i,
-            max(level, level - saving),
-            f"-${saving:,.0f}" if saving >= 0 else f"+${-saving:,.0f}",
-            ha="center",
-            va="bottom",
-            fontsize=8,
+            i, max(level, level + saving), f"${saving:,.0f}", ha="center", va="bottom", fontsize=8
         )
-        level -= saving
-        top = max(top, level)
+        level += saving
     ax.bar(len(labels) - 1, level, color=_BLUE)
-    ax.text(len(labels) - 1, level, f"${level:,.0f}", ha="center", va="bottom", fontsize=8)
-    ax.set_ylim(min(0.0, level) * 1.1, top * 1.12 if top > 0 else 1.0)
+    share = (
+        f" ({100 * level / s.baseline_bill_usd:.1f} % of the bill)" if s.baseline_bill_usd else ""
+    )
+    ax.text(
+        len(labels) - 1, max(level, 0.0), f"${level:,.0f}", ha="center", va="bottom", fontsize=8
+    )
+    ax.axhline(0, color="black", lw=0.5)
     ax.set_xticks(range(len(labels)), labels, rotation=20, fontsize=8)
-    ax.set_ylabel("$ over the period")
-    ax.set_title("Savings by stream")
+    ax.set_ylabel("$ saved over the period")
+    ax.set_title(f"Savings by stream: ${level:,.0f}{share}")
     return fig
 
 
@@ -199,10 +195,28 @@ def figure_targets(result: BacktestResult) -> Figure:
     return fig
 
 
+_PERCENT = {
+    "bill_savings_fraction",
+    "energy_cost_savings_fraction",
+    "mean_peak_reduction_fraction",
+    "capture_ratio",
+    "capture_of_prescient",
+    "demand_capture_of_prescient",
+    "irr_fraction",
+}
+"""Summary fields shown in percent."""
+
+
+def _fmt_percent(value: float) -> str:
+    return "n/a" if math.isnan(value) else f"{100 * value:,.1f} %"
+
+
 def _fmt(value: object) -> str:
     if isinstance(value, float):
         if math.isnan(value):
             return "n/a"
+        if value == 0:
+            return "0"  # never "-0"
         return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
     return html.escape(str(value))
 
@@ -211,12 +225,12 @@ _SUMMARY_ROWS = (
     ("Baseline bill ($)", "baseline_bill_usd"),
     ("Bill with battery ($)", "battery_bill_usd"),
     ("Bill savings ($)", "bill_savings_usd"),
-    ("Bill savings (fraction)", "bill_savings_fraction"),
-    ("Energy cost savings (fraction)", "energy_cost_savings_fraction"),
+    ("Bill savings", "bill_savings_fraction"),
+    ("Energy cost savings", "energy_cost_savings_fraction"),
     ("Demand charge savings ($)", "demand_savings_usd"),
     ("Market revenue ($)", "market_revenue_usd"),
     ("Total savings ($)", "total_savings_usd"),
-    ("Mean monthly peak reduction (fraction)", "mean_peak_reduction_fraction"),
+    ("Mean monthly peak reduction", "mean_peak_reduction_fraction"),
     ("Highest peak without / with battery (kW)", None),
     ("Full equivalent cycles", "cycles"),
     ("Discharged (kWh)", "discharged_kwh"),
@@ -226,10 +240,25 @@ _SUMMARY_ROWS = (
     ("Capture of the prescient bound", "capture_of_prescient"),
     ("Demand-charge capture of the prescient bound", "demand_capture_of_prescient"),
     ("NPV ($)", "npv_usd"),
-    ("IRR (fraction)", "irr_fraction"),
+    ("IRR", "irr_fraction"),
     ("Simple payback (years)", "simple_payback_years"),
     ("Plans (fallbacks)", None),
 )
+
+
+def _monthly_split(result: BacktestResult, columns: list[str]) -> pd.DataFrame:
+    """The monthly table with energy and demand savings apart, and a totals row."""
+    m = result.monthly
+    table = m[columns].copy()
+    if "savings_energy_usd" in m:
+        table["savings_energy_usd"] = m["savings_energy_usd"]
+    demand = [c for c in ("savings_demand_flat_usd", "savings_demand_tou_usd") if c in m]
+    if demand:
+        table["savings_demand_usd"] = m[demand].sum(axis=1)
+    table.index = [str(i) for i in table.index]
+    money = [c for c in table.columns if c.endswith("_usd") or c == "cycles"]
+    total = pd.DataFrame([table[money].sum()], index=["total"])
+    return pd.concat([table, total])
 
 
 def render_report(result: BacktestResult) -> str:
@@ -237,7 +266,9 @@ def render_report(result: BacktestResult) -> str:
     s = result.summary
     rows = []
     for label, key in _SUMMARY_ROWS:
-        if key is not None:
+        if key in _PERCENT:
+            value = _fmt_percent(getattr(s, key))
+        elif key is not None:
             value = _fmt(getattr(s, key))
         elif label.startswith("Highest"):
             value = f"{_fmt(s.max_baseline_peak_kw)} / {_fmt(s.max_battery_peak_kw)}"
@@ -268,7 +299,10 @@ def render_report(result: BacktestResult) -> str:
         )
         if c in result.monthly.columns
     ]
-    monthly = result.monthly[monthly_cols].to_html(float_format=lambda v: f"{v:,.2f}")
+    monthly = _monthly_split(result, monthly_cols).to_html(float_format=lambda v: f"{v:,.2f}")
+    inputs = "".join(
+        f"<tr><th>{html.escape(k)}</th><td>{_fmt(v)}</td></tr>" for k, v in result.inputs.items()
+    )
     targets = monthly_targets(result).to_html(float_format=lambda v: f"{v:,.1f}")
     fallbacks = result.windows[result.windows["status"] != "optimal"]
     fallback_html = (
@@ -294,6 +328,7 @@ img {{ max-width: 100%; }}
 <p>{html.escape(s.start)} to {html.escape(s.end)}, step {s.step_h:g} h, forecasts
 {html.escape(s.forecast)}; wall time {s.timings.total_s:,.1f} s.</p>
 <table>{"".join(rows)}</table>
+{"<h2>Inputs</h2><table>" + inputs + "</table>" if inputs else ""}
 {"<ul>" + notes + "</ul>" if notes else ""}
 {"".join(figures)}
 <h2>Monthly</h2>{monthly}

@@ -190,6 +190,9 @@ class BacktestResult:
         The same year run with perfect foresight, when it was run for the capture ratio.
     prescient : BacktestResult or None
         The prescient bound (one perfect-foresight plan per billing month), when it was run.
+    inputs : dict
+        The run's key inputs by their config key (battery, tariff, forecast, dispatch, finance),
+        for the report.
     """
 
     intervals: pd.DataFrame
@@ -199,3 +202,4 @@ class BacktestResult:
     finance: FinanceResult
     perfect_foresight: BacktestResult | None = None
     prescient: BacktestResult | None = None
+    inputs: dict[str, Any] = field(default_factory=dict)

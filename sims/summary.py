@@ -24,7 +24,7 @@ from sims.results import BacktestResult, BacktestSummary, Timings
 from sims.settlement import settle
 from sims.sitedata import SiteData
 
-__all__ = ["summarize"]
+__all__ = ["run_inputs", "summarize"]
 
 _HOURS_PER_YEAR = 8766.0
 
@@ -74,6 +74,33 @@ def _bounds(config, total: float, demand: float, perfect, prescient) -> dict[str
         "prescient_demand_savings_usd": prescient_demand,
         "capture_of_prescient": _ratio(total, prescient_total),
         "demand_capture_of_prescient": _ratio(demand, prescient_demand),
+    }
+
+
+def run_inputs(config: BacktestConfig, data: SiteData) -> dict[str, Any]:
+    """The run's key inputs by config key, as a report shows them."""
+    b, f, d, fin = config.battery, config.forecast, config.dispatch, config.finance
+    tariff = data.tariff
+    return {
+        "battery.power_kw": b.power_kw,
+        "battery.energy_kwh": b.energy_kwh,
+        "battery.charge_efficiency / discharge_efficiency": (
+            f"{b.charge_efficiency:g} / {b.discharge_efficiency:g}"
+        ),
+        "battery.soc_min_fraction / soc_max_fraction": (
+            f"{b.soc_min_fraction:g} / {b.soc_max_fraction:g}"
+        ),
+        "tariff": " / ".join(x for x in (tariff.utility, tariff.name) if x),
+        "forecast.load / pv": f"{f.load} / {f.pv}",
+        "forecast.load_quantile": f.load_quantile,
+        "dispatch.cadence / lookahead_h": f"{d.cadence.value} / {d.lookahead_h:g}",
+        "dispatch.history_days": d.history_days,
+        "finance.capex_usd_per_kw / capex_usd_per_kwh": (
+            f"{fin.capex_usd_per_kw:g} / {fin.capex_usd_per_kwh:g}"
+        ),
+        "finance.discount_rate_fraction": fin.discount_rate_fraction,
+        "finance.analysis_years": fin.analysis_years,
+        "finance.itc_fraction": fin.itc_fraction,
     }
 
 
@@ -180,4 +207,5 @@ def summarize(
         finance=finance,
         perfect_foresight=perfect,
         prescient=prescient,
+        inputs=run_inputs(config, data),
     )

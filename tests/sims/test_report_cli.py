@@ -15,7 +15,13 @@ from matplotlib.image import imread
 from sims.backtest import run_backtest
 from sims.cli import main
 from sims.config import load_config
-from sims.report import figure_peak_day, monthly_targets, render_report
+from sims.report import (
+    _monthly_split,
+    figure_peak_day,
+    figure_waterfall,
+    monthly_targets,
+    render_report,
+)
 from tests.sims.helpers import write_site
 
 
@@ -92,3 +98,22 @@ def test_monthly_targets_agree_with_the_settlement_and_the_interval_table(site):
     # the peak-day chart draws the target
     labels = [line.get_label() for line in figure_peak_day(result).axes[0].lines]
     assert "demand target" in labels
+
+
+def test_report_shows_inputs_percent_totals_and_the_savings_scale(site):
+    config = load_config(site)
+    result = run_backtest(config, progress=False)
+    s = result.summary
+    html = render_report(result)
+    # inputs as configured
+    assert result.inputs["battery.power_kw"] == config.battery.power_kw
+    assert "<h2>Inputs</h2>" in html and "battery.energy_kwh" in html
+    # fractions in percent
+    assert f"{100 * s.bill_savings_fraction:,.1f} %" in html
+    # the monthly totals row adds up to the summary's figures (a second source)
+    table = _monthly_split(result, ["savings_total_usd"])
+    assert table.loc["total", "savings_total_usd"] == pytest.approx(s.bill_savings_usd)
+    assert table.loc["total", "savings_demand_usd"] == pytest.approx(s.demand_savings_usd)
+    # the waterfall's last bar is the total savings, drawn from $0
+    bars = figure_waterfall(result).axes[0].patches
+    assert bars[-1].get_y() == 0 and bars[-1].get_height() == pytest.approx(s.total_savings_usd)
