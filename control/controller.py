@@ -41,13 +41,13 @@ import logging
 import math
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from control.history import DayHistory
+from control.plan import Plan, floored, idle_plan, today_span
 from control.realtime import energy_need_kwh, realtime_setpoint
 from control.settings import ControlSettings, Fallback, Horizon
 from control.targets import WindowKey, WindowMap, target_raise_kw, window_map
@@ -64,26 +64,6 @@ logger = logging.getLogger(__name__)
 
 _PEAK_TOL_KW = 1e-6
 _RESERVE_TOL_KWH = 1e-6
-
-
-@dataclass
-class _Plan:
-    """One plan (internal): arrays over its steps."""
-
-    start_ns: int
-    number: int
-    windows: WindowMap
-    charge: np.ndarray
-    discharge: np.ndarray
-    soc: np.ndarray
-    need: np.ndarray  # n + 1 entries
-    import_kw: np.ndarray  # the plan's own import per step
-    load: np.ndarray
-    pv: np.ndarray
-    awards: dict[str, np.ndarray]
-
-    def __len__(self) -> int:
-        return len(self.charge)
 
 
 class Controller:
@@ -142,7 +122,7 @@ class Controller:
         self._award_names = award_names
         self._targets: dict[WindowKey, float] = {}
         self._actual: dict[WindowKey, float] = {}
-        self._plan: _Plan | None = None
+        self._plan: Plan | None = None
         self._last_plan_ns: int | None = None
         self._event: str | None = None
         self._meter = MonthToDateMeter(tariff, step=self.step_td)
@@ -170,14 +150,8 @@ class Controller:
         """Billing state of ``now``'s month from the intervals recorded before ``now``."""
         if self._meter.next_start is None:
             return MonthToDate()
-        usage = self._meter.usage(now)
-        energy = self.tariff.energy is not None
-        return MonthToDate(
-            flat_peak_kw=max(usage.flat_peak_kw, 0.0),
-            tou_peak_kw=tuple(max(v, 0.0) for v in usage.tou_peak_kw),
-            ratchet_peak_kw=max(usage.ratchet_peak_kw, 0.0),
-            import_kwh_by_period=usage.import_kwh_by_period if energy else (),
-            export_kwh_by_period=usage.export_kwh_by_period if energy else (),
+        return MonthToDate.from_usage(
+            self._meter.usage(now), energy_periods=self.tariff.energy is not None
         )
 
     def warm_start(
@@ -252,7 +226,7 @@ class Controller:
         self._plan = plan
         self.plans.append(row)
 
-    def _solve(self, now: pd.Timestamp, fc: Forecast, soc_kwh: float) -> tuple[_Plan, Any]:
+    def _solve(self, now: pd.Timestamp, fc: Forecast, soc_kwh: float) -> tuple[Plan, Any]:
         n = len(fc.index)
         model = self._models.get(n)
         if model is None:
@@ -265,7 +239,7 @@ class Controller:
         mtd = self.month_to_date(now)
         if self.settings.floor_plan_at_targets and holdable:
             n_tou = 0 if self.tariff.tou_demand is None else len(self.tariff.tou_demand.periods)
-            mtd = _floored(mtd, holdable, n_tou)
+            mtd = floored(mtd, holdable, n_tou)
         planned_load = fc.load_high_kw if self.settings.plan_on_high else fc.load_kw
         result = model.solve(
             load_kw=pd.Series(planned_load, index=fc.index),
@@ -300,7 +274,7 @@ class Controller:
             for name in self._award_names
             if name in sched.columns
         }
-        plan = _Plan(
+        plan = Plan(
             start_ns=now.value,
             number=len(self.plans),
             windows=windows,
@@ -345,7 +319,7 @@ class Controller:
         Only until the next local midnight (the battery recharges overnight) and on the point
         forecast: giving a target up early pays only where even the expected load needs it.
         """
-        today = self._today_span(index)
+        today = today_span(index)
         span = WindowMap(
             month_key=windows.month_key[:today], flat=windows.flat[:today], tou=windows.tou[:today]
         )
@@ -373,12 +347,7 @@ class Controller:
         """The history's holdable level per kind of window (empty when switched off)."""
         return self._history.holdable_kw() if self.settings.history_days > 0 else {}
 
-    def _today_span(self, index: pd.DatetimeIndex) -> int:
-        """Steps of ``index`` before the next local midnight (at least one)."""
-        day = index[0].date()
-        return max(1, int(np.searchsorted(index.date != day, True)))
-
-    def _fallback_plan(self, now: pd.Timestamp, fc: Forecast | None) -> _Plan:
+    def _fallback_plan(self, now: pd.Timestamp, fc: Forecast | None) -> Plan:
         """Idle powers; ``PEAK_GUARD``: the real-time layer holds the month's metered peaks."""
         index = fc.index if fc is not None else self._horizon(now)
         index = index[: max(1, round(pd.Timedelta(days=1) / self.step_td))]
@@ -394,20 +363,7 @@ class Controller:
                 flat=np.zeros(n, dtype=bool),
                 tou=np.full(n, -1, dtype=np.int64),
             )
-        zeros = np.zeros(n)
-        return _Plan(
-            start_ns=now.value,
-            number=len(self.plans),
-            windows=windows,
-            charge=zeros,
-            discharge=zeros,
-            soc=np.full(n, np.nan),
-            need=np.zeros(n + 1),
-            import_kw=np.zeros(n),
-            load=np.full(n, np.nan) if fc is None else np.asarray(fc.load_kw[:n], dtype=float),
-            pv=np.full(n, np.nan) if fc is None or fc.pv_kw is None else fc.pv_kw[:n],
-            awards={},
-        )
+        return idle_plan(now.value, len(self.plans), windows, fc)
 
     def _prune(self, month_key: int) -> None:
         """Forget windows of months before ``month_key``."""
@@ -515,18 +471,3 @@ class Controller:
                 self._targets[key] = grid_kw
                 self._event = "peak"
         self._pending = None
-
-
-def _floored(
-    mtd: MonthToDate, holdable: Mapping[tuple[str, int], float], n_tou: int
-) -> MonthToDate:
-    """``mtd`` with its peaks raised to the history's holdable levels."""
-    peaks = mtd.tou_peak_kw or (0.0,) * n_tou
-    tou = tuple(max(value, holdable.get(("tou", p), 0.0)) for p, value in enumerate(peaks))
-    return MonthToDate(
-        flat_peak_kw=max(mtd.flat_peak_kw, holdable.get(("flat", 0), 0.0)),
-        tou_peak_kw=tou,
-        ratchet_peak_kw=mtd.ratchet_peak_kw,
-        import_kwh_by_period=mtd.import_kwh_by_period,
-        export_kwh_by_period=mtd.export_kwh_by_period,
-    )

@@ -79,21 +79,31 @@ class MonthToDate:
     export_kwh_by_period: tuple[float, ...] = ()
 
     @classmethod
-    def from_usage(cls, usage: object) -> MonthToDate:
+    def from_usage(cls, usage: object, *, energy_periods: bool = True) -> MonthToDate:
         """Carry a bill engine's ``markets.bill.MonthToDateUsage`` into a dispatch problem.
 
         Parameters
         ----------
         usage : markets.bill.MonthToDateUsage
             What the billing month of the next horizon's first step has set so far (see
-            ``markets.bill.month_to_date``).
+            ``markets.bill.month_to_date`` or ``markets.meter.MonthToDateMeter``).
+        energy_periods : bool, default True
+            Carry the energy per period (False for a tariff without energy charges, whose
+            usage holds one all-hours entry the model has no period for).
+
+        A month that has only exported so far has a negative peak; as a demand floor it is 0.
         """
+        energy = energy_periods
         return cls(
-            flat_peak_kw=float(usage.flat_peak_kw),
-            tou_peak_kw=tuple(float(v) for v in usage.tou_peak_kw),
-            ratchet_peak_kw=float(usage.ratchet_peak_kw),
-            import_kwh_by_period=tuple(float(v) for v in usage.import_kwh_by_period),
-            export_kwh_by_period=tuple(float(v) for v in usage.export_kwh_by_period),
+            flat_peak_kw=max(float(usage.flat_peak_kw), 0.0),
+            tou_peak_kw=tuple(max(float(v), 0.0) for v in usage.tou_peak_kw),
+            ratchet_peak_kw=max(float(usage.ratchet_peak_kw), 0.0),
+            import_kwh_by_period=tuple(float(v) for v in usage.import_kwh_by_period)
+            if energy
+            else (),
+            export_kwh_by_period=tuple(float(v) for v in usage.export_kwh_by_period)
+            if energy
+            else (),
         )
 
     def __post_init__(self) -> None:

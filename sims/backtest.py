@@ -57,24 +57,11 @@ from sims.settlement import baseline_grid_kw
 from sims.sitedata import SiteData, load_site_data
 from sims.summary import summarize
 
-__all__ = ["decision_positions", "run_backtest"]
+__all__ = ["run_backtest"]
 
 logger = logging.getLogger(__name__)
 
 _HOURS_PER_YEAR = 8766.0
-
-
-def decision_positions(index: pd.DatetimeIndex, cadence: Cadence, first: int = 0) -> np.ndarray:
-    """Grid positions of the scheduled decisions at or after ``first`` (always ``first``).
-
-    Decisions fall on the local clock: every step, every local hour start, every local
-    midnight or every local month start (:meth:`control.Cadence.is_due`).
-    """
-    due = np.fromiter((cadence.is_due(t) for t in index), dtype=bool, count=len(index))
-    positions = np.arange(len(index))
-    due &= positions >= first
-    due[first] = True
-    return positions[due]
 
 
 def _default_factory(config: BacktestConfig, data: SiteData, freq: str) -> ModelFactory:

@@ -29,7 +29,14 @@ from forecasting.calendar import SiteCalendar
 from forecasting.perfect import PerfectForesightForecaster
 from forecasting.pv import PVForecaster, PVSystemSpec
 
-__all__ = ["WARMUP_DAYS", "FeedForecastProvider", "ForecastFeed", "make_forecaster", "warmup_days"]
+__all__ = [
+    "WARMUP_DAYS",
+    "FeedForecastProvider",
+    "ForecastFeed",
+    "hourly_error_quantile",
+    "make_forecaster",
+    "warmup_days",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +114,27 @@ def make_forecaster(
     raise InputError("forecast", name, f"one of {tuple(WARMUP_DAYS)}")
 
 
+def hourly_error_quantile(
+    errors: np.ndarray,
+    hours: np.ndarray,
+    target_hours: np.ndarray,
+    quantile: float,
+    min_samples: int = 5,
+) -> np.ndarray:
+    """Raise per target step [kW]: the ``quantile`` of past ``errors`` at the same local hour.
+
+    ``errors`` (actual - forecast, NaN where unknown) and ``hours`` are past intervals'; an
+    hour with fewer than ``min_samples`` known errors gets no raise, and no raise is negative.
+    """
+    known = np.isfinite(errors)
+    offset = np.zeros(len(target_hours))
+    for hour in np.unique(target_hours):
+        mine = known & (hours == hour)
+        if mine.sum() >= min_samples:
+            offset[target_hours == hour] = max(float(np.quantile(errors[mine], quantile)), 0.0)
+    return offset
+
+
 class ForecastFeed:
     """One forecaster fed the actuals known at each decision.
 
@@ -166,21 +194,15 @@ class ForecastFeed:
 
     def _error_offset(self, position: int, positions: np.ndarray) -> np.ndarray:
         begin = max(0, position - self._error_steps)
-        issued = self._issued[begin:position]
-        errors = self._values[begin:position] - issued
-        hours = self._hour[begin:position]
-        known = np.isfinite(errors)
-        offset = np.zeros(len(positions))
-        if not known.any():
-            return offset
-        target_hours = self._hour[positions]
-        for hour in np.unique(target_hours):
-            mine = known & (hours == hour)
-            if mine.sum() >= 5:
-                offset[target_hours == hour] = max(
-                    float(np.quantile(errors[mine], self.quantile)), 0.0
-                )
-        return offset
+        errors = self._values[begin:position] - self._issued[begin:position]
+        return hourly_error_quantile(
+            errors, self._hour[begin:position], self._hour[positions], self.quantile
+        )
+
+    @property
+    def actual_values(self) -> np.ndarray:
+        """The actual series as an array (read only for errors of past intervals) [kW]."""
+        return self._values
 
     @property
     def looks_ahead(self) -> bool:
@@ -260,28 +282,21 @@ class FeedForecastProvider:
         self._pv = pv_feed
         self._quantile = None if load_feed.looks_ahead else quantile
         self._window_inputs = window_inputs
-        load = load_feed._values
-        self._net = load if pv_feed is None else load - pv_feed._values
+        load = load_feed.actual_values
+        self._net = load if pv_feed is None else load - pv_feed.actual_values
         self._issued = np.full(len(index), np.nan)
         self._hour = np.asarray(index.hour)
         self._error_steps = int(pd.Timedelta(days=error_days) / (index[1] - index[0]))
 
     def _offset(self, position: int, end: int) -> np.ndarray:
         """The high scenario's raise over positions ``position .. end-1`` [kW]."""
-        offset = np.zeros(end - position)
         if self._quantile is None:
-            return offset
+            return np.zeros(end - position)
         begin = max(0, position - self._error_steps)
         errors = self._net[begin:position] - self._issued[begin:position]
-        hours = self._hour[begin:position]
-        known = np.isfinite(errors)
-        target_hours = self._hour[position:end]
-        for hour in np.unique(target_hours):
-            mine = known & (hours == hour)
-            if mine.sum() >= 5:
-                value = float(np.quantile(errors[mine], self._quantile))
-                offset[target_hours == hour] = max(value, 0.0)
-        return offset
+        return hourly_error_quantile(
+            errors, self._hour[begin:position], self._hour[position:end], self._quantile
+        )
 
     def forecast(self, now: pd.Timestamp, horizon: pd.DatetimeIndex) -> Forecast:
         """Forecasts issued at ``now`` for ``horizon``, cut at the end of the data."""

@@ -120,7 +120,7 @@ def run_loop(
 ) -> LoopResult:
     """Drive ``controller`` over ``index`` with the actual ``load_kw`` and ``pv_kw`` [kW]."""
     n = len(index)
-    dt_h = (index[1] - index[0]) / pd.Timedelta(hours=1) if n > 1 else controller._dt_h
+    dt_h = controller.step_td / pd.Timedelta(hours=1)
     recorder = Recorder(n, award_names)
     soc = initial_soc_kwh
     control_s = plant_s = 0.0

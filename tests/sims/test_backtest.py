@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import numpy as np
 import pandas as pd
@@ -12,7 +11,7 @@ import pytest
 from core.errors import SolverError
 from optimizer import DispatchModel, MonthToDate, TerminalSoc, optimize_dispatch
 from optimizer.results import Termination
-from sims.backtest import decision_positions, run_backtest
+from sims.backtest import run_backtest
 from sims.config import Cadence, Fallback, load_config
 from sims.sitedata import SiteData, load_site_data
 from tests.sims.helpers import FLAT_DEMAND_USD_PER_KW, ON_PEAK_HOURS, TZ, write_site
@@ -256,15 +255,20 @@ def test_conservation_limits_and_settlement_add_up(tmp_path):
     assert s.capture_ratio == pytest.approx(s.total_savings_usd / pf.summary.total_savings_usd)
 
 
-def test_decision_positions_follow_the_local_clock():
+def _due(index, cadence):
+    return [k for k, t in enumerate(index) if cadence.is_due(t)]
+
+
+def test_scheduled_plans_follow_the_local_clock():
     # 2024-03-09 to 2024-03-12 local at 1 h: midnights at 0, 24, 47 (23-h DST day), 71
     index = pd.date_range("2024-03-09", "2024-03-12 23:00", freq="1h", tz=TZ)
-    np.testing.assert_array_equal(decision_positions(index, Cadence.DAILY), [0, 24, 47, 71])
-    np.testing.assert_array_equal(decision_positions(index, Cadence.DAILY, 5), [5, 24, 47, 71])
-    assert len(decision_positions(index, Cadence.HOURLY)) == len(index)
+    assert _due(index, Cadence.DAILY) == [0, 24, 47, 71]
+    assert len(_due(index, Cadence.HOURLY)) == len(index)
     quarter = pd.date_range("2024-03-01", periods=8, freq="15min", tz=TZ)
-    np.testing.assert_array_equal(decision_positions(quarter, Cadence.HOURLY), [0, 4])
-    assert math.isclose(len(decision_positions(quarter, Cadence.STEP)), 8)
+    assert _due(quarter, Cadence.HOURLY) == [0, 4]
+    assert _due(quarter, Cadence.STEP) == list(range(8))
+    months = pd.date_range("2024-01-30", periods=5, freq="1D", tz=TZ)
+    assert _due(months, Cadence.MONTHLY) == [2]  # February 1
 
 
 def test_quantile_plan_adds_the_recent_error_quantile_of_the_same_hour():

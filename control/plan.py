@@ -1,0 +1,73 @@
+"""A plan as the real-time layer reads it, and the small rules of making one."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from control.targets import WindowMap
+from control.types import Forecast
+from optimizer.state import MonthToDate
+
+__all__ = ["Plan", "floored", "idle_plan", "today_span"]
+
+
+@dataclass
+class Plan:
+    """One plan, as the real-time layer reads it: arrays over the plan's steps."""
+
+    start_ns: int
+    number: int
+    windows: WindowMap
+    charge: np.ndarray
+    discharge: np.ndarray
+    soc: np.ndarray
+    need: np.ndarray  # n + 1 entries
+    import_kw: np.ndarray  # the plan's own import per step
+    load: np.ndarray
+    pv: np.ndarray
+    awards: dict[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return len(self.charge)
+
+
+def idle_plan(start_ns: int, number: int, windows: WindowMap, fc: Forecast | None) -> Plan:
+    """A plan that asks for no power over ``windows``' steps (a fallback)."""
+    n = len(windows.month_key)
+    zeros = np.zeros(n)
+    return Plan(
+        start_ns=start_ns,
+        number=number,
+        windows=windows,
+        charge=zeros,
+        discharge=zeros,
+        soc=np.full(n, np.nan),
+        need=np.zeros(n + 1),
+        import_kw=np.zeros(n),
+        load=np.full(n, np.nan) if fc is None else np.asarray(fc.load_kw[:n], dtype=float),
+        pv=np.full(n, np.nan) if fc is None or fc.pv_kw is None else fc.pv_kw[:n],
+        awards={},
+    )
+
+
+def today_span(index: pd.DatetimeIndex) -> int:
+    """Steps of ``index`` before the next local midnight (at least one)."""
+    day = index[0].date()
+    return max(1, int(np.searchsorted(index.date != day, True)))
+
+
+def floored(mtd: MonthToDate, holdable: Mapping[tuple[str, int], float], n_tou: int) -> MonthToDate:
+    """``mtd`` with its peaks raised to the history's holdable levels."""
+    peaks = mtd.tou_peak_kw or (0.0,) * n_tou
+    tou = tuple(max(value, holdable.get(("tou", p), 0.0)) for p, value in enumerate(peaks))
+    return MonthToDate(
+        flat_peak_kw=max(mtd.flat_peak_kw, holdable.get(("flat", 0), 0.0)),
+        tou_peak_kw=tou,
+        ratchet_peak_kw=mtd.ratchet_peak_kw,
+        import_kwh_by_period=mtd.import_kwh_by_period,
+        export_kwh_by_period=mtd.export_kwh_by_period,
+    )
