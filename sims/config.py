@@ -39,6 +39,7 @@ from control.settings import Cadence, Fallback
 from core.errors import InputError
 from core.validation import require_fraction, require_positive
 from forecasting.pv import PVSystemSpec
+from forecasting.registry import FORECASTERS, names_for
 from optimizer.battery import Battery
 from sims.finance import FadeResponse, FinanceInputs
 from sims.markets import MarketsConfig, markets_from_table
@@ -60,24 +61,11 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-LOAD_FORECASTERS: tuple[str, ...] = (
-    "perfect",
-    "persistence",
-    "seasonal_naive",
-    "seasonal_naive_week",
-    "similar_days",
-    "gradient_boosting",
-)
-"""Load forecaster names a configuration may choose (see :mod:`sims.forecasts`)."""
+LOAD_FORECASTERS: tuple[str, ...] = names_for("load_kw")
+"""Load forecaster names a configuration may choose (:data:`forecasting.registry.FORECASTERS`)."""
 
-PV_FORECASTERS: tuple[str, ...] = (
-    "perfect",
-    "persistence",
-    "seasonal_naive",
-    "seasonal_naive_week",
-    "pvlib",
-)
-"""PV forecaster names a configuration may choose (see :mod:`sims.forecasts`)."""
+PV_FORECASTERS: tuple[str, ...] = names_for("pv_kw")
+"""PV forecaster names a configuration may choose (:data:`forecasting.registry.FORECASTERS`)."""
 
 STEPS: dict[str, pd.Timedelta] = {"15min": pd.Timedelta(minutes=15), "1h": pd.Timedelta(hours=1)}
 
@@ -380,11 +368,12 @@ class BacktestConfig:
             raise InputError("markets", type(self.markets).__name__, "a MarketsConfig or None")
         if self.pv_system is not None and not isinstance(self.pv_system, PVSystemSpec):
             raise InputError("pv_system", type(self.pv_system).__name__, "a PVSystemSpec or None")
-        if self.forecast.pv == "pvlib":
+        if "pv_system" in FORECASTERS[self.forecast.pv].needs:
+            why = f'(forecast.pv = "{self.forecast.pv}")'
             if self.pv_system is None:
-                raise InputError("pv_system", None, 'a [pv_system] table (forecast.pv = "pvlib")')
+                raise InputError("pv_system", None, f"a [pv_system] table {why}")
             if self.site.pv_csv is None:
-                raise InputError("site.pv_csv", None, 'a PV CSV (forecast.pv = "pvlib")')
+                raise InputError("site.pv_csv", None, f"a PV CSV {why}")
 
 
 # -- TOML edge ------------------------------------------------------------------------------

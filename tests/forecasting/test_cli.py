@@ -60,3 +60,33 @@ def test_forecast_eval_reports_bad_input(tmp_path, capsys):
     )
     assert main(["forecast-eval", str(csv), "--tz", "UTC"]) == 2
     assert "fixed step" in capsys.readouterr().err
+
+
+def test_forecast_eval_names_come_from_the_registry(tmp_path, capsys):
+    data = synthetic_site(days=30, seed=3)
+    csv = tmp_path / "site.csv"
+    pd.DataFrame(
+        {"timestamp": data.index.strftime("%Y-%m-%dT%H:%M:%S%z"), "load_kw": data["load_kw"]}
+    ).to_csv(csv, index=False)
+    base = ["forecast-eval", str(csv), "--tz", "Europe/London", "--start", "2021-05-20"]
+    base += ["--end", "2021-05-25"]
+    # pvlib is registered but needs a PV array, perfect looks ahead: neither runs on a CSV
+    for name in ("crystal_ball", "pvlib", "perfect"):
+        assert main([*base, "--forecasters", name]) == 2
+        err = capsys.readouterr().err
+        assert "--forecasters" in err and name in err and "seasonal_naive_week" in err
+    # the old name is the same forecaster as the registry's name: identical scores
+    assert main([*base, "--forecasters", "naive_168h", "seasonal_naive_week", "--json"]) == 0
+    scores = json.loads(capsys.readouterr().out)["scores"]
+    timings = ("fit_s", "predict_s")
+    old, new = ({k: v for k, v in scores[n].items() if k not in timings} for n in scores)
+    assert old == new and "n_points" in old
+    # independent: last week's value at each hour of the six local days 20-25 May 2021 (data from 3 May)
+    local = data.index.tz_convert("Europe/London")
+    days = (local >= pd.Timestamp("2021-05-20", tz="Europe/London")) & (
+        local < pd.Timestamp("2021-05-26", tz="Europe/London")
+    )
+    positions = np.flatnonzero(days)
+    actual = data["load_kw"].to_numpy()
+    err = actual[positions - 168] - actual[positions]
+    assert scores["seasonal_naive_week"]["mae_kw"] == pytest.approx(np.mean(np.abs(err)))
