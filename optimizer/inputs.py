@@ -22,6 +22,10 @@ from optimizer.battery import Battery
 from optimizer.calendar import CalendarCache, direct_lookups
 from optimizer.state import MonthToDate, TerminalMode, TerminalSoc
 from optimizer.streams import Stream, retail_streams
+from optimizer.streams.demand import demand_tier_layout
+from optimizer.streams.energy import tier_adders
+from optimizer.streams.export import net_metering_rates
+from optimizer.streams.ratchet import check_ratchet
 from optimizer.window import SlotLayout, Window, month_slot_layout
 
 __all__ = ["ModelSpec", "check_tariff_supported", "horizon_step"]
@@ -50,11 +54,6 @@ def horizon_step(load_kw: object) -> pd.Timedelta:
 
 def check_tariff_supported(tariff: Tariff, dt_h: float) -> None:
     """Raise ``InputError`` for tariff parts the optimizer cannot price exactly."""
-    from optimizer.streams.demand import demand_tier_layout
-    from optimizer.streams.energy import tier_adders
-    from optimizer.streams.export import net_metering_rates
-    from optimizer.streams.ratchet import check_ratchet
-
     if tariff.export.mode is ExportMode.SELL_RATE and tariff.energy is None:
         raise InputError("Tariff.energy", None, "energy periods carrying SELL_RATE sell rates")
     window = tariff.demand_window_minutes

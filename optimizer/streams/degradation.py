@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from optimizer.streams import CoreHandles, Stream, StreamTerms
+from optimizer.streams.base import CoreHandles, Stream, StreamTerms
 
 __all__ = ["DegradationStream"]
 

@@ -30,9 +30,9 @@ import pyomo.environ as pyo
 
 from core.errors import InputError
 from markets.tariff import DemandTier
-from optimizer.core import assign
-from optimizer.streams import CoreHandles, Stream, StreamTerms
+from optimizer.params import assign
 from optimizer.streams._tiers import check_convex, padded_tiers
+from optimizer.streams.base import CoreHandles, Stream, StreamTerms
 from optimizer.window import Window
 
 __all__ = ["FlatDemandStream", "TouDemandStream"]

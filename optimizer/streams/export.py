@@ -30,8 +30,8 @@ import pyomo.environ as pyo
 
 from core.errors import InputError
 from markets.tariff import ExportMode, Tariff
-from optimizer.core import assign
-from optimizer.streams import CoreHandles, Stream, StreamTerms
+from optimizer.params import assign
+from optimizer.streams.base import CoreHandles, Stream, StreamTerms
 from optimizer.window import Window
 
 __all__ = ["ExportStream"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from optimizer.state import TerminalMode
-from optimizer.streams import CoreHandles, Stream, StreamTerms
+from optimizer.streams.base import CoreHandles, Stream, StreamTerms
 from optimizer.window import Window
 
 __all__ = ["TerminalValueStream"]
