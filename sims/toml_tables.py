@@ -138,6 +138,12 @@ def _kind_of(hint: Any) -> FieldKind:
 
 
 _PARAM = re.compile(r"^    (\w[\w, ]*) : (.*)$")
+_ROLE = re.compile(r":\w+:`~?([^`]+)`")
+
+
+def _plain(text: str) -> str:
+    """Numpydoc markup as Markdown: ``:role:`x``` and double backquotes as single ones."""
+    return _ROLE.sub(r"`\1`", text).replace("``", "`")
 
 
 def parameter_docs(cls: type) -> dict[str, str]:
@@ -158,7 +164,7 @@ def parameter_docs(cls: type) -> dict[str, str]:
         if names and text:
             for name in names:
                 docs[name] = f"{docs.get(name, '')} {text}".strip()
-    return docs
+    return {name: _plain(text) for name, text in docs.items()}
 
 
 @dataclass(frozen=True)
