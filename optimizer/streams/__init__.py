@@ -63,9 +63,9 @@ no degradation block at zero cost); market streams are passed explicitly.
 
 from __future__ import annotations
 
-from markets.tariff import ExportMode, Tariff
+from markets.tariff import Tariff
 from optimizer.battery import Battery
-from optimizer.streams.base import CoreHandles, Stream, StreamTerms
+from optimizer.streams.base import CoreHandles, RetailStream, Stream, StreamTerms
 from optimizer.streams.degradation import DegradationStream
 from optimizer.streams.demand import FlatDemandStream, TouDemandStream
 from optimizer.streams.energy import EnergyStream
@@ -73,29 +73,45 @@ from optimizer.streams.export import ExportStream
 from optimizer.streams.ratchet import RatchetStream
 from optimizer.streams.terminal import TerminalValueStream
 
-__all__ = ["CoreHandles", "Stream", "StreamTerms", "retail_streams"]
+__all__ = [
+    "RETAIL_STREAMS",
+    "CoreHandles",
+    "RetailStream",
+    "Stream",
+    "StreamTerms",
+    "check_tariff_supported",
+    "retail_streams",
+]
+
+
+RETAIL_STREAMS: tuple[type[RetailStream], ...] = (
+    EnergyStream,
+    ExportStream,
+    FlatDemandStream,
+    TouDemandStream,
+    RatchetStream,
+    DegradationStream,
+    TerminalValueStream,
+)
+"""The retail streams, in reporting order: each claims its own part of the tariff."""
 
 
 def retail_streams(tariff: Tariff, battery: Battery) -> list[Stream]:
     """The retail streams that ``tariff`` and ``battery`` call for, in reporting order.
 
-    ``energy`` if the tariff has energy charges; ``export`` unless exports earn nothing;
-    ``demand_flat`` / ``demand_tou`` for each kind of demand charge; ``ratchet`` for a demand
-    ratchet; ``degradation`` if the battery's wear cost is positive; ``terminal`` always (it
-    is reported only when the terminal condition values stored energy).
+    Each stream of :data:`RETAIL_STREAMS` decides (``applies``): ``energy`` if the tariff has
+    energy charges; ``export`` unless exports earn nothing; ``demand_flat`` / ``demand_tou``
+    for each kind of demand charge; ``ratchet`` for a demand ratchet; ``degradation`` if the
+    battery's wear cost is positive; ``terminal`` always (it is reported only when the terminal
+    condition values stored energy).
     """
-    streams: list[Stream] = []
-    if tariff.energy is not None:
-        streams.append(EnergyStream())
-    if tariff.export.mode is not ExportMode.NONE:
-        streams.append(ExportStream())
-    if tariff.flat_demand is not None:
-        streams.append(FlatDemandStream())
-    if tariff.tou_demand is not None:
-        streams.append(TouDemandStream())
-    if tariff.ratchet is not None and tariff.flat_demand is not None:
-        streams.append(RatchetStream())
-    if battery.degradation_cost_usd_per_kwh > 0:
-        streams.append(DegradationStream())
-    streams.append(TerminalValueStream())
-    return streams
+    return [cls() for cls in RETAIL_STREAMS if cls.applies(tariff, battery)]
+
+
+def check_tariff_supported(tariff: Tariff, dt_h: float) -> None:
+    """Raise ``InputError`` for tariff parts the optimizer cannot price exactly.
+
+    Each retail stream checks its own part (:meth:`RetailStream.check_tariff`).
+    """
+    for cls in RETAIL_STREAMS:
+        cls.check_tariff(tariff, dt_h)

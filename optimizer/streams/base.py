@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from optimizer.battery import Battery
     from optimizer.window import SlotLayout, Window
 
-__all__ = ["CoreHandles", "Stream", "StreamTerms"]
+__all__ = ["CoreHandles", "RetailStream", "Stream", "StreamTerms"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -142,4 +142,26 @@ class Stream(abc.ABC):
 
         Called with every stream's term value in ``values`` (mutable); an override may move
         value between entries where the LP split is not unique (the sum must not change).
+        """
+
+
+class RetailStream(Stream):
+    """A stream that owns one part of the retail tariff.
+
+    It says whether a tariff and battery call for it (:meth:`applies`) and whether its part of
+    the tariff can be priced exactly (:meth:`check_tariff`); :data:`optimizer.streams.
+    RETAIL_STREAMS` lists them, and the model only loops over that list.
+    """
+
+    @classmethod
+    @abc.abstractmethod
+    def applies(cls, tariff: Tariff, battery: Battery) -> bool:
+        """Whether ``tariff`` and ``battery`` call for this stream."""
+
+    @classmethod
+    def check_tariff(cls, tariff: Tariff, dt_h: float) -> None:
+        """Raise ``InputError`` if this stream's part of ``tariff`` cannot be priced exactly.
+
+        Called for every tariff a model is built for, whether or not the part is present
+        (``dt_h`` is the model's step [h]).
         """

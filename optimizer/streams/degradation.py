@@ -9,15 +9,22 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from optimizer.streams.base import CoreHandles, Stream, StreamTerms
+from markets.tariff import Tariff
+from optimizer.battery import Battery
+from optimizer.streams.base import CoreHandles, RetailStream, StreamTerms
 
 __all__ = ["DegradationStream"]
 
 
-class DegradationStream(Stream):
+class DegradationStream(RetailStream):
     """Wear cost of discharged energy."""
 
     name = "degradation"
+
+    @classmethod
+    def applies(cls, tariff: Tariff, battery: Battery) -> bool:
+        """The battery has a positive wear cost."""
+        return battery.degradation_cost_usd_per_kwh > 0
 
     def build(self, block: pyo.Block, core: CoreHandles) -> StreamTerms:
         """A constant cost per discharged kWh."""

@@ -29,10 +29,11 @@ import numpy as np
 import pyomo.environ as pyo
 
 from core.errors import InputError
-from markets.tariff import DemandTier
+from markets.tariff import DemandTier, Tariff
+from optimizer.battery import Battery
 from optimizer.params import assign
 from optimizer.streams._tiers import check_convex, padded_tiers
-from optimizer.streams.base import CoreHandles, Stream, StreamTerms
+from optimizer.streams.base import CoreHandles, RetailStream, StreamTerms
 from optimizer.window import Window
 
 __all__ = ["FlatDemandStream", "TouDemandStream"]
@@ -51,6 +52,18 @@ def demand_tier_layout(
         _, width, rate = padded_tiers(limits, rates, n_tiers)
         out.append((width, rate))
     return n_tiers, out
+
+
+def check_demand_window(tariff: Tariff, dt_h: float) -> None:
+    """The tariff's demand window must not be longer than the model's step ``dt_h`` [h]."""
+    window = tariff.demand_window_minutes
+    if window is not None and window > dt_h * 60 * (1 + 1e-9):
+        raise InputError(
+            "Tariff.demand_window_minutes",
+            window,
+            f"at most the model's step of {dt_h * 60:g} min (the optimizer bills the "
+            "per-step average; solve on the demand window's step instead)",
+        )
 
 
 def _build_groups(
@@ -96,10 +109,22 @@ def _write_tiers(block: pyo.Block, widths: np.ndarray, rates: np.ndarray) -> Non
     assign(block.rate_usd_per_kw, rates.ravel())
 
 
-class FlatDemandStream(Stream):
+class FlatDemandStream(RetailStream):
     """Monthly all-hours demand charge on each billing month's peak (``demand_flat``)."""
 
     name = "demand_flat"
+
+    @classmethod
+    def applies(cls, tariff: Tariff, battery: Battery) -> bool:
+        """The tariff has flat (monthly) demand charges."""
+        return tariff.flat_demand is not None
+
+    @classmethod
+    def check_tariff(cls, tariff: Tariff, dt_h: float) -> None:
+        """Demand window within the step; convex tiers."""
+        if tariff.flat_demand is not None:
+            check_demand_window(tariff, dt_h)
+            demand_tier_layout("Tariff.flat_demand.periods", tariff.flat_demand.periods)
 
     def build(self, block: pyo.Block, core: CoreHandles) -> StreamTerms:
         """Groups are month slots; tiers follow ``FlatDemandCharges.month_periods``."""
@@ -130,10 +155,22 @@ class FlatDemandStream(Stream):
         _write_tiers(block, widths, rates)
 
 
-class TouDemandStream(Stream):
+class TouDemandStream(RetailStream):
     """Demand charge on the peak of each (billing month, TOU demand period) (``demand_tou``)."""
 
     name = "demand_tou"
+
+    @classmethod
+    def applies(cls, tariff: Tariff, battery: Battery) -> bool:
+        """The tariff has TOU demand charges."""
+        return tariff.tou_demand is not None
+
+    @classmethod
+    def check_tariff(cls, tariff: Tariff, dt_h: float) -> None:
+        """Demand window within the step; convex tiers."""
+        if tariff.tou_demand is not None:
+            check_demand_window(tariff, dt_h)
+            demand_tier_layout("Tariff.tou_demand.periods", tariff.tou_demand.periods)
 
     def build(self, block: pyo.Block, core: CoreHandles) -> StreamTerms:
         """Groups ``k * P + p`` for month slot ``k`` and TOU demand period ``p``."""

@@ -31,18 +31,30 @@ import pyomo.environ as pyo
 
 from core.errors import InputError
 from markets.tariff import Tariff
+from optimizer.battery import Battery
 from optimizer.params import assign
 from optimizer.streams._tiers import check_convex, padded_tiers
-from optimizer.streams.base import CoreHandles, Stream, StreamTerms
+from optimizer.streams.base import CoreHandles, RetailStream, StreamTerms
 from optimizer.window import Window
 
 __all__ = ["EnergyStream"]
 
 
-class EnergyStream(Stream):
+class EnergyStream(RetailStream):
     """Retail energy charges on grid import."""
 
     name = "energy"
+
+    @classmethod
+    def applies(cls, tariff: Tariff, battery: Battery) -> bool:
+        """The tariff has energy charges."""
+        return tariff.energy is not None
+
+    @classmethod
+    def check_tariff(cls, tariff: Tariff, dt_h: float) -> None:
+        """Tiered energy charges must have convex adders (see :func:`tier_adders`)."""
+        if tariff.energy is not None and tariff.energy.is_tiered:
+            tier_adders(tariff)
 
     def build(self, block: pyo.Block, core: CoreHandles) -> StreamTerms:
         """Per-step first-tier prices, plus month-slot tier adders if the tariff is tiered."""

@@ -30,8 +30,9 @@ import pyomo.environ as pyo
 
 from core.errors import InputError
 from markets.tariff import ExportMode, Tariff
+from optimizer.battery import Battery
 from optimizer.params import assign
-from optimizer.streams.base import CoreHandles, Stream, StreamTerms
+from optimizer.streams.base import CoreHandles, RetailStream, StreamTerms
 from optimizer.window import Window
 
 __all__ = ["ExportStream"]
@@ -66,10 +67,23 @@ def net_metering_rates(tariff: Tariff) -> tuple[np.ndarray, np.ndarray]:
     return rate, sell
 
 
-class ExportStream(Stream):
+class ExportStream(RetailStream):
     """Export credit; a negative term (revenue)."""
 
     name = "export"
+
+    @classmethod
+    def applies(cls, tariff: Tariff, battery: Battery) -> bool:
+        """Exports earn something under the tariff."""
+        return tariff.export.mode is not ExportMode.NONE
+
+    @classmethod
+    def check_tariff(cls, tariff: Tariff, dt_h: float) -> None:
+        """Sell rates need energy periods; net metering needs its rates per period."""
+        if tariff.export.mode is ExportMode.SELL_RATE and tariff.energy is None:
+            raise InputError("Tariff.energy", None, "energy periods carrying SELL_RATE sell rates")
+        if tariff.export.mode is ExportMode.NET_METERING:
+            net_metering_rates(tariff)
 
     def build(self, block: pyo.Block, core: CoreHandles) -> StreamTerms:
         """Per-step sell prices, or net-metering groups."""

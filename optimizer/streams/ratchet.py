@@ -26,8 +26,9 @@ import pyomo.environ as pyo
 
 from core.errors import InputError
 from markets.tariff import Tariff
+from optimizer.battery import Battery
 from optimizer.params import assign
-from optimizer.streams.base import CoreHandles, Stream, StreamTerms
+from optimizer.streams.base import CoreHandles, RetailStream, StreamTerms
 from optimizer.window import Window
 
 __all__ = ["RatchetStream"]
@@ -46,10 +47,21 @@ def check_ratchet(tariff: Tariff) -> None:
             )
 
 
-class RatchetStream(Stream):
+class RatchetStream(RetailStream):
     """Extra flat demand charge when a look-back peak binds."""
 
     name = "ratchet"
+
+    @classmethod
+    def applies(cls, tariff: Tariff, battery: Battery) -> bool:
+        """The tariff has a demand ratchet on flat demand charges."""
+        return tariff.ratchet is not None and tariff.flat_demand is not None
+
+    @classmethod
+    def check_tariff(cls, tariff: Tariff, dt_h: float) -> None:
+        """A ratchet applies to single-tier flat demand charges only."""
+        if tariff.ratchet is not None and tariff.flat_demand is not None:
+            check_ratchet(tariff)
 
     def build(self, block: pyo.Block, core: CoreHandles) -> StreamTerms:
         """Needs the ``demand_flat`` stream built before it, with single-tier periods."""

@@ -10,17 +10,24 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from markets.tariff import Tariff
+from optimizer.battery import Battery
 from optimizer.state import TerminalMode
-from optimizer.streams.base import CoreHandles, Stream, StreamTerms
+from optimizer.streams.base import CoreHandles, RetailStream, StreamTerms
 from optimizer.window import Window
 
 __all__ = ["TerminalValueStream"]
 
 
-class TerminalValueStream(Stream):
+class TerminalValueStream(RetailStream):
     """Worth of the stored energy at the end of the horizon (negative: a value)."""
 
     name = "terminal"
+
+    @classmethod
+    def applies(cls, tariff: Tariff, battery: Battery) -> bool:
+        """Always (reported only when the terminal condition values stored energy)."""
+        return True
 
     def build(self, block: pyo.Block, core: CoreHandles) -> StreamTerms:
         """One mutable objective coefficient on the last SOC."""
