@@ -90,3 +90,33 @@ def test_forecast_eval_names_come_from_the_registry(tmp_path, capsys):
     actual = data["load_kw"].to_numpy()
     err = actual[positions - 168] - actual[positions]
     assert scores["seasonal_naive_week"]["mae_kw"] == pytest.approx(np.mean(np.abs(err)))
+
+
+def test_forecast_eval_on_the_example_runs_every_registry_forecaster(capsys):
+    # issue 11: `valuestack forecast-eval examples/office_load.csv --tz America/New_York`,
+    # default forecasters (the registry's), one week of issues to keep it short
+    from tests.conftest import REPO_ROOT
+
+    csv = REPO_ROOT / "examples" / "office_load.csv"
+    argv = ["forecast-eval", str(csv), "--tz", "America/New_York"]
+    assert main([*argv, "--start", "2023-03-01", "--end", "2023-03-07", "--json"]) == 0
+    scores = json.loads(capsys.readouterr().out)["scores"]
+    assert list(scores) == [
+        "seasonal_naive",
+        "persistence",
+        "seasonal_naive_week",
+        "similar_days",
+        "gradient_boosting",
+    ]
+    # 7 local days of 96 quarter hours (no DST change before 12 March)
+    assert {s["n_points"] for s in scores.values()} == {7 * 96}
+    # independent: the load 24 h earlier, from the CSV itself
+    frame = pd.read_csv(csv)
+    load = pd.Series(
+        frame["load_kw"].to_numpy(),
+        index=pd.to_datetime(frame["timestamp"], utc=True).dt.tz_convert("America/New_York"),
+    )
+    days = load.loc["2023-03-01":"2023-03-07"]
+    earlier = load.reindex(days.index - pd.Timedelta(hours=24)).to_numpy()
+    expected = np.mean(np.abs(days.to_numpy() - earlier))
+    assert scores["seasonal_naive"]["mae_kw"] == pytest.approx(expected)
