@@ -36,13 +36,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
 import pyomo.environ as pyo
 
 from markets.tariff import Tariff
 from optimizer.battery import Battery
-from optimizer.params import assign
 from optimizer.state import TerminalMode
-from optimizer.streams.base import CoreHandles, StreamTerms
+from optimizer.streams import CoreHandles, StreamTerms
 from optimizer.window import SlotLayout, Window
 
 __all__ = [
@@ -56,6 +56,24 @@ __all__ = [
 
 CURTAIL_TIE_BREAK_USD_PER_KWH = 1e-5
 """Cost per curtailed kWh in the solver's objective only (see the module docstring) [$/kWh]."""
+
+
+def assign(param: pyo.Param, values: Sequence[float] | np.ndarray) -> None:
+    """Write ``values`` into the elements of a mutable indexed ``param``, in index order.
+
+    The values are validated finite floats by then, so Pyomo's per-element checks are
+    skipped: the parameter's data objects are listed once (kept on the component) and their
+    values set directly, which is what ``store_values(..., check=False)`` does per element.
+    """
+    floats = np.asarray(values, dtype=float).tolist()
+    datas = getattr(param, "_valuestack_datas", None)
+    if datas is None:
+        datas = [param[key] for key in param.keys()]
+        param._valuestack_datas = datas
+    if len(floats) != len(datas):
+        raise ValueError(f"{param.name}: {len(floats)} values for {len(datas)} elements")
+    for data, value in zip(datas, floats, strict=True):
+        data._value = value
 
 
 def _bound(limit: float) -> float | None:

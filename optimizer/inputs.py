@@ -20,8 +20,9 @@ from core.validation import require_fraction, validate_series
 from markets.tariff import Tariff
 from optimizer.battery import Battery
 from optimizer.calendar import CalendarCache, direct_lookups
+from optimizer.retail import check_tariff_supported, retail_streams
 from optimizer.state import MonthToDate, TerminalMode, TerminalSoc
-from optimizer.streams import Stream, check_tariff_supported, retail_streams
+from optimizer.streams import Stream
 from optimizer.window import SlotLayout, Window, month_slot_layout
 
 __all__ = ["ModelSpec", "check_tariff_supported", "horizon_step"]

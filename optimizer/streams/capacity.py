@@ -51,8 +51,8 @@ import pyomo.environ as pyo
 from core.errors import InputError
 from core.validation import require_positive
 from markets.products import Product
-from optimizer.params import assign
-from optimizer.streams.base import CoreHandles, Stream, StreamTerms
+from optimizer.core import assign
+from optimizer.streams import CoreHandles, Stream, StreamTerms
 from optimizer.streams.wholesale import window_prices
 from optimizer.window import Window
 

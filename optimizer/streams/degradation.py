@@ -7,16 +7,20 @@ with :math:`k_{deg}` = ``Battery.degradation_cost_usd_per_kwh``. Built only when
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pyomo.environ as pyo
 
-from markets.tariff import Tariff
-from optimizer.battery import Battery
-from optimizer.streams.base import CoreHandles, RetailStream, StreamTerms
+from optimizer.streams import CoreHandles, Stream, StreamTerms
+
+if TYPE_CHECKING:
+    from markets.tariff import Tariff
+    from optimizer.battery import Battery
 
 __all__ = ["DegradationStream"]
 
 
-class DegradationStream(RetailStream):
+class DegradationStream(Stream):
     """Wear cost of discharged energy."""
 
     name = "degradation"

@@ -25,16 +25,21 @@ Demand is the per-step average kW: the step is the demand interval.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyomo.environ as pyo
 
 from core.errors import InputError
-from markets.tariff import DemandTier, Tariff
-from optimizer.battery import Battery
-from optimizer.params import assign
+from markets.tariff import DemandTier
+from optimizer.core import assign
+from optimizer.streams import CoreHandles, Stream, StreamTerms
 from optimizer.streams._tiers import check_convex, padded_tiers
-from optimizer.streams.base import CoreHandles, RetailStream, StreamTerms
 from optimizer.window import Window
+
+if TYPE_CHECKING:
+    from markets.tariff import Tariff
+    from optimizer.battery import Battery
 
 __all__ = ["FlatDemandStream", "TouDemandStream"]
 
@@ -109,7 +114,7 @@ def _write_tiers(block: pyo.Block, widths: np.ndarray, rates: np.ndarray) -> Non
     assign(block.rate_usd_per_kw, rates.ravel())
 
 
-class FlatDemandStream(RetailStream):
+class FlatDemandStream(Stream):
     """Monthly all-hours demand charge on each billing month's peak (``demand_flat``)."""
 
     name = "demand_flat"
@@ -155,7 +160,7 @@ class FlatDemandStream(RetailStream):
         _write_tiers(block, widths, rates)
 
 
-class TouDemandStream(RetailStream):
+class TouDemandStream(Stream):
     """Demand charge on the peak of each (billing month, TOU demand period) (``demand_tou``)."""
 
     name = "demand_tou"

@@ -31,8 +31,8 @@ import pyomo.environ as pyo
 
 from core.errors import InputError
 from core.validation import require_nonnegative, require_positive
-from optimizer.params import assign
-from optimizer.streams.base import CoreHandles, Stream, StreamTerms
+from optimizer.core import assign
+from optimizer.streams import CoreHandles, Stream, StreamTerms
 from optimizer.window import Window
 
 __all__ = ["DemandResponseEvent", "DemandResponseEvents", "DemandResponseStream"]

@@ -26,21 +26,25 @@ structures raise ``InputError`` naming the period.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyomo.environ as pyo
 
 from core.errors import InputError
 from markets.tariff import Tariff
-from optimizer.battery import Battery
-from optimizer.params import assign
+from optimizer.core import assign
+from optimizer.streams import CoreHandles, Stream, StreamTerms
 from optimizer.streams._tiers import check_convex, padded_tiers
-from optimizer.streams.base import CoreHandles, RetailStream, StreamTerms
 from optimizer.window import Window
+
+if TYPE_CHECKING:
+    from optimizer.battery import Battery
 
 __all__ = ["EnergyStream"]
 
 
-class EnergyStream(RetailStream):
+class EnergyStream(Stream):
     """Retail energy charges on grid import."""
 
     name = "energy"

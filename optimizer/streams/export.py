@@ -25,15 +25,19 @@ rates), i.e. minus the export credit. Tiered net-metered tariffs raise ``InputEr
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyomo.environ as pyo
 
 from core.errors import InputError
 from markets.tariff import ExportMode, Tariff
-from optimizer.battery import Battery
-from optimizer.params import assign
-from optimizer.streams.base import CoreHandles, RetailStream, StreamTerms
+from optimizer.core import assign
+from optimizer.streams import CoreHandles, Stream, StreamTerms
 from optimizer.window import Window
+
+if TYPE_CHECKING:
+    from optimizer.battery import Battery
 
 __all__ = ["ExportStream"]
 
@@ -67,7 +71,7 @@ def net_metering_rates(tariff: Tariff) -> tuple[np.ndarray, np.ndarray]:
     return rate, sell
 
 
-class ExportStream(RetailStream):
+class ExportStream(Stream):
     """Export credit; a negative term (revenue)."""
 
     name = "export"

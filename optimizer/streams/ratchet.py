@@ -21,15 +21,19 @@ realized schedule exactly).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyomo.environ as pyo
 
 from core.errors import InputError
 from markets.tariff import Tariff
-from optimizer.battery import Battery
-from optimizer.params import assign
-from optimizer.streams.base import CoreHandles, RetailStream, StreamTerms
+from optimizer.core import assign
+from optimizer.streams import CoreHandles, Stream, StreamTerms
 from optimizer.window import Window
+
+if TYPE_CHECKING:
+    from optimizer.battery import Battery
 
 __all__ = ["RatchetStream"]
 
@@ -47,7 +51,7 @@ def check_ratchet(tariff: Tariff) -> None:
             )
 
 
-class RatchetStream(RetailStream):
+class RatchetStream(Stream):
     """Extra flat demand charge when a look-back peak binds."""
 
     name = "ratchet"

@@ -8,18 +8,22 @@ modes, whose bounds the core applies). Reported only when the mode is ``VALUED``
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pyomo.environ as pyo
 
-from markets.tariff import Tariff
-from optimizer.battery import Battery
 from optimizer.state import TerminalMode
-from optimizer.streams.base import CoreHandles, RetailStream, StreamTerms
+from optimizer.streams import CoreHandles, Stream, StreamTerms
 from optimizer.window import Window
+
+if TYPE_CHECKING:
+    from markets.tariff import Tariff
+    from optimizer.battery import Battery
 
 __all__ = ["TerminalValueStream"]
 
 
-class TerminalValueStream(RetailStream):
+class TerminalValueStream(Stream):
     """Worth of the stored energy at the end of the horizon (negative: a value)."""
 
     name = "terminal"

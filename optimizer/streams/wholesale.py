@@ -24,8 +24,8 @@ import pyomo.environ as pyo
 
 from core.errors import InputError
 from markets.prices import ENERGY_DA, MarketPrices, PriceKind, price_kind
-from optimizer.params import assign
-from optimizer.streams.base import CoreHandles, Stream, StreamTerms
+from optimizer.core import assign
+from optimizer.streams import CoreHandles, Stream, StreamTerms
 from optimizer.window import Window
 
 __all__ = ["WholesaleEnergyStream", "window_prices"]
