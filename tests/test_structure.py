@@ -131,3 +131,23 @@ def test_sims_modules_and_functions_are_small(path):
             if (rel, node.name) in LONG_FUNCTIONS:
                 continue
             assert lines <= MAX_FUNCTION_LINES, f"{rel}: {node.name} is {lines} lines"
+
+
+def _imported_roots(path: Path) -> set[str]:
+    roots = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            roots |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            roots.add(node.module.split(".")[0])
+    return roots
+
+
+def test_library_and_scripts_do_not_import_the_tests():
+    # the test oracles live under tests/ (tests.oracles); the shipped packages and the scripts
+    # never import them (benchmarks, which are not shipped, may time against them)
+    paths = [*MODULES.values(), *sorted((ROOT / "scripts").glob("*.py"))]
+    offenders = [str(p.relative_to(ROOT)) for p in paths if "tests" in _imported_roots(p)]
+    assert not offenders
+    assert (ROOT / "tests" / "oracles" / "bill_reference.py").is_file()
+    assert not (ROOT / "markets" / "bill_reference.py").exists()
