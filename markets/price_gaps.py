@@ -23,14 +23,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from core.errors import InputError
-from markets.prices import MarketPrices
+from core.plausibility import check_market_prices
+from core.series import numeric_values, read_csv_frame
+from markets.prices import MarketPrices, PriceColumn, TimeLabel, localize_labels
 
-__all__ = ["GAP_COLUMNS", "GappedPrices", "combine", "split_at_gaps"]
+__all__ = ["GAP_COLUMNS", "GappedPrices", "combine", "read_prices_csv_with_gaps", "split_at_gaps"]
 
 logger = logging.getLogger(__name__)
 
@@ -255,5 +258,39 @@ def combine(
     names = [c for p in parts for c in p.columns]
     if len(set(names)) != len(names):
         raise InputError(field, names, "distinct column names across parts")
-    frame = pd.concat([p.frame for p in parts], axis=1, join="outer").sort_index()
+    frame = pd.concat([p.frame for p in parts], axis=1, join="outer", sort=True)
     return split_at_gaps(frame, field=field, source=source)
+
+
+def read_prices_csv_with_gaps(
+    path: str | Path,
+    *,
+    time_column: str,
+    tz: str,
+    columns: Sequence[PriceColumn],
+    time_label: TimeLabel = TimeLabel.BEGINNING,
+) -> GappedPrices:
+    """:func:`markets.prices.read_prices_csv` for files with holes: gaps recorded, not refused.
+
+    Missing rows and empty cells become missing intervals of the gap record (module
+    docstring); the arguments are those of :func:`~markets.prices.read_prices_csv`. With
+    ``TimeLabel.ENDING`` every label moves back by the file's smallest step.
+    """
+    path = Path(path)
+    if not columns:
+        raise InputError("columns", columns, "at least one PriceColumn")
+    raw = read_csv_frame(path, field="path", required=(("time_column", time_column),))
+    missing = [c.source for c in columns if c.source not in raw.columns]
+    if missing:
+        raise InputError(f"{path.name}.columns", list(raw.columns), f"columns including {missing}")
+    index = localize_labels(raw[time_column], tz=tz, field=f"{path.name}.{time_column}")
+    if time_label is TimeLabel.ENDING:
+        index = index - _step_of(index, f"{path.name}.{time_column}")
+    data = {
+        c.name: numeric_values(raw, c.source, field=f"{path.name}.{c.source}", allow_missing=True)
+        * c.unit.factor_to_kw
+        for c in columns
+    }
+    frame = pd.DataFrame(data, index=index.rename(None))
+    check_market_prices(frame.dropna(), field=path.name)
+    return split_at_gaps(frame, field=path.name, source=path.name)
