@@ -121,6 +121,7 @@ def test_backtest_config_carries_the_caps_into_the_streams(tmp_path):
         "iso": "ERCOT",
         "products": ["reg_up"],
         "columns": {"REGUP": "reg_up_usd_per_kw_h"},
+        "assumptions": {"deployed_energy_price_column": "none"},
         "volume_caps": {"reg_up": {"requirement_share_fraction": 0.5, "requirement_mw": 0.2}},
     }
     markets = markets_from_table(raw, base_dir=tmp_path)
