@@ -38,10 +38,11 @@ from markets.price_gaps import GAP_COLUMNS, GappedPrices
 from markets.prices import ENERGY_DA, MarketPrices
 from markets.products import Product
 from markets.tariff import Tariff
+from markets.volume_caps import VolumeCap
 from optimizer.battery import Battery
 from optimizer.model import DispatchModel
 from optimizer.state import TerminalMode, TerminalSoc
-from optimizer.streams.capacity import CapacityStream, award_column
+from optimizer.streams.capacity import award_column, capacity_streams
 from optimizer.streams.wholesale import WholesaleEnergyStream
 
 __all__ = ["CaisoCase", "caiso_products", "run_case", "settle"]
@@ -62,6 +63,7 @@ class CaisoCase:
     power_kw: float = 1000.0
     energy_kwh: float = 4000.0
     max_award_kw: float | None = None
+    reg_cap_kw: float | None = None
     label: str = ""
 
 
@@ -130,9 +132,12 @@ def run_case(
     """
     battery = Battery(power_kw=case.power_kw, energy_kwh=case.energy_kwh)
     products = caiso_products()
-    streams = [WholesaleEnergyStream(price_column=ENERGY_DA)] + [
-        CapacityStream(p, max_award_kw=case.max_award_kw) for p in products
-    ]
+    caps = {}
+    if case.reg_cap_kw is not None:  # market volume: regulation awards capped (VolumeCap)
+        caps = {n: VolumeCap(max_award_kw=case.reg_cap_kw) for n in ("reg_up", "reg_down")}
+    streams = [WholesaleEnergyStream(price_column=ENERGY_DA)] + capacity_streams(
+        products, max_award_kw=case.max_award_kw, volume_caps=caps
+    )
     history = prices.frame if history is None else history
     models: dict[int, DispatchModel] = {}
     totals = {s.name: 0.0 for s in streams}
@@ -181,7 +186,8 @@ def run_case(
         if any(len(g) for g in skipped)
         else pd.DataFrame(columns=list(GAP_COLUMNS))
     )
-    tag = case.label or f"caiso_{case.year}_{case.mode}"
+    cap = "" if case.reg_cap_kw is None else f"_regcap{case.reg_cap_kw:g}kw"
+    tag = case.label or f"caiso_{case.year}_{case.mode}{cap}"
     out_dir.mkdir(parents=True, exist_ok=True)
     gaps.assign(case=tag).to_csv(out_dir / f"skipped_{tag}.csv", index=False)
     total = math.fsum(totals.values())
@@ -213,3 +219,26 @@ def _skip_row(window: MarketPrices, reason: str) -> pd.DataFrame:
           "missing_intervals": len(window.index), "missing_columns": "forecast",
           "source": reason}]
     )  # fmt: skip
+
+
+def top_bottom_spread(prices: GappedPrices, *, hours: int = 4) -> pd.DataFrame:
+    """Daily top-minus-bottom DA price spread of ``hours`` hours, summed by month [$/kW].
+
+    The sum over a day of the ``hours`` highest minus the ``hours`` lowest hourly DA prices is
+    what a lossless ``hours``-hour battery of 1 kW could earn from one daily cycle with perfect
+    foresight (Modo Energy's "top-bottom" benchmark); an independent yardstick for the energy
+    revenue. Days with missing hours are left out.
+    """
+    frame = prices.frame[[ENERGY_DA]].copy()
+    frame["day"] = frame.index.normalize()
+    rows = []
+    for day, group in frame.groupby("day"):
+        values = np.sort(group[ENERGY_DA].to_numpy())
+        if len(values) < 23:
+            continue
+        rows.append({"day": day, "spread_usd_per_kw": values[-hours:].sum() - values[:hours].sum()})
+    daily = pd.DataFrame(rows).set_index("day")
+    monthly = daily.groupby(daily.index.strftime("%Y-%m"))["spread_usd_per_kw"].agg(
+        ["sum", "count"]
+    )
+    return monthly.rename(columns={"sum": "tb_spread_usd_per_kw", "count": "days"})

@@ -4,7 +4,7 @@ Usage::
 
     python scripts/market_runs.py [--data ../shared/data] [--only caiso dervet ercot spp]
         [--years 2023 2024 2025] [--modes pf_weekly pf_daily forecast_daily] [--short]
-        [--out out/market_runs] [--days N]
+        [--reg-cap-kw X] [--out out/market_runs] [--days N]
 
 ``caiso`` (the default)
     CAISO 2023, 2024, 2025 from ``markets/caiso_as_da_2023_2025`` (real DA LMP at TH_SP15 and
@@ -12,7 +12,10 @@ Usage::
     modes (perfect foresight in weekly and in daily windows; daily plans on the previous day's
     prices settled on actual prices): see ``scripts/caiso_year.py``. ``--short`` runs three
     weeks of each year (15 Jan - 5 Feb). Results: ``<out>/caiso_results.csv`` and ``.md``, and
-    the skipped (unpriced) intervals of each case in ``<out>/skipped_<case>.csv``.
+    the skipped (unpriced) intervals of each case in ``<out>/skipped_<case>.csv``, and the
+    monthly four-hour top-bottom DA spread at TH_SP15 (``<out>/tb4_spread_<year>.csv``, an
+    independent yardstick of the energy revenue). ``--reg-cap-kw X`` caps the regulation up
+    and down awards at X kW (market volume, :mod:`markets.volume_caps`).
 
 Other runs (perfect foresight, one solve per case over the whole period, front of the meter):
 
@@ -54,7 +57,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
 
-from caiso_year import CaisoCase, run_case  # noqa: E402
+from caiso_year import CaisoCase, run_case, top_bottom_spread  # noqa: E402
 
 from markets.iso_files import read_caiso_da_market  # noqa: E402
 from markets.iso_presets import spp  # noqa: E402
@@ -293,8 +296,17 @@ def run_caiso(data: Path, args: argparse.Namespace) -> list[dict]:
         start, end = (f"{year}-{SHORT[0]}", f"{year}-{SHORT[1]}") if args.short else (
             f"{year}-01-01", f"{year + 1}-01-01")  # fmt: skip
         prices = read_caiso_da_market(data / "markets", hub="TH_SP15", start=start, end=end)
+        tb4 = top_bottom_spread(prices, hours=4)
+        args.out.mkdir(parents=True, exist_ok=True)
+        tb4.to_csv(args.out / f"tb4_spread_{year}.csv")
+        logging.getLogger("market_runs").info(
+            "%d: TB4 spread at TH_SP15 %.1f $/kW over %d days",
+            year, tb4["tb_spread_usd_per_kw"].sum(), tb4["days"].sum(),
+        )  # fmt: skip
         for mode in args.modes:
-            case = CaisoCase(year=year, mode=mode, max_award_kw=args.max_award_kw)
+            case = CaisoCase(
+                year=year, mode=mode, max_award_kw=args.max_award_kw, reg_cap_kw=args.reg_cap_kw
+            )
             row = run_case(case, prices, args.out, history=full.frame)
             logging.getLogger("market_runs").info("%s done in %.0f s", row["case"], row["wall_s"])
             rows.append(row)
@@ -333,6 +345,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modes", nargs="*", default=list(CAISO_MODES), choices=CAISO_MODES)
     parser.add_argument("--short", action="store_true", help="three weeks of each CAISO year")
     parser.add_argument("--max-award-kw", type=float, default=None, help="cap on every award")
+    parser.add_argument(
+        "--reg-cap-kw", type=float, default=None, help="volume cap on reg up / down awards [kW]"
+    )
     parser.add_argument("--out", type=Path, default=Path("out") / "market_runs")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
