@@ -64,6 +64,7 @@ class CaisoCase:
     energy_kwh: float = 4000.0
     max_award_kw: float | None = None
     reg_cap_kw: float | None = None
+    energy_only: bool = False
     label: str = ""
 
 
@@ -131,7 +132,7 @@ def run_case(
     e.g. the whole data set so that 1 January is forecast from 31 December.
     """
     battery = Battery(power_kw=case.power_kw, energy_kwh=case.energy_kwh)
-    products = caiso_products()
+    products = () if case.energy_only else caiso_products()
     caps = {}
     if case.reg_cap_kw is not None:  # market volume: regulation awards capped (VolumeCap)
         caps = {n: VolumeCap(max_award_kw=case.reg_cap_kw) for n in ("reg_up", "reg_down")}
@@ -187,6 +188,7 @@ def run_case(
         else pd.DataFrame(columns=list(GAP_COLUMNS))
     )
     cap = "" if case.reg_cap_kw is None else f"_regcap{case.reg_cap_kw:g}kw"
+    cap += "_energy_only" if case.energy_only else ""
     tag = case.label or f"caiso_{case.year}_{case.mode}{cap}"
     out_dir.mkdir(parents=True, exist_ok=True)
     gaps.assign(case=tag).to_csv(out_dir / f"skipped_{tag}.csv", index=False)

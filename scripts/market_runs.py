@@ -15,7 +15,9 @@ Usage::
     the skipped (unpriced) intervals of each case in ``<out>/skipped_<case>.csv``, and the
     monthly four-hour top-bottom DA spread at TH_SP15 (``<out>/tb4_spread_<year>.csv``, an
     independent yardstick of the energy revenue). ``--reg-cap-kw X`` caps the regulation up
-    and down awards at X kW (market volume, :mod:`markets.volume_caps`).
+    and down awards at X kW (market volume, :mod:`markets.volume_caps`); ``--energy-only``
+    runs DA energy arbitrage alone (to compare with the spread and with published arbitrage
+    revenues).
 
 Other runs (perfect foresight, one solve per case over the whole period, front of the meter):
 
@@ -305,7 +307,11 @@ def run_caiso(data: Path, args: argparse.Namespace) -> list[dict]:
         )  # fmt: skip
         for mode in args.modes:
             case = CaisoCase(
-                year=year, mode=mode, max_award_kw=args.max_award_kw, reg_cap_kw=args.reg_cap_kw
+                year=year,
+                mode=mode,
+                max_award_kw=args.max_award_kw,
+                reg_cap_kw=args.reg_cap_kw,
+                energy_only=args.energy_only,
             )
             row = run_case(case, prices, args.out, history=full.frame)
             logging.getLogger("market_runs").info("%s done in %.0f s", row["case"], row["wall_s"])
@@ -321,6 +327,7 @@ def _write(rows: list[dict], out: Path) -> None:
     show = ["case", "priced_hours", "skipped_hours", "wholesale_energy_usd", "reg_up_usd",
             "reg_down_usd", "spin_usd", "nonspin_usd", "total_usd", "usd_per_kw_yr_annualised",
             "cycles", "windows_needing_milp", "windows", "solve_s", "wall_s"]  # fmt: skip
+    show = [c for c in show if c in frame.columns]
     lines = ["| " + " | ".join(show) + " |", "|" + "---|" * len(show)]
     for _, r in frame[show].iterrows():
         lines.append("| " + " | ".join(
@@ -348,6 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--reg-cap-kw", type=float, default=None, help="volume cap on reg up / down awards [kW]"
     )
+    parser.add_argument("--energy-only", action="store_true", help="DA energy arbitrage alone")
     parser.add_argument("--out", type=Path, default=Path("out") / "market_runs")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
