@@ -228,3 +228,15 @@ def test_combine_records_intervals_either_part_misses():
     assert len(joined.only().index) if len(joined.segments) == 1 else False
     assert joined.gaps["missing_intervals"].tolist() == [1, 1]  # 08:00 (no b), 11:00 (no a)
     assert joined.gaps["missing_columns"].tolist() == ["spin_usd_per_kw_h", "reg_up_usd_per_kw_h"]
+
+
+def test_caiso_2024_matches_the_figures_stated_elsewhere(markets_dir):
+    prices = read_caiso_da_market(markets_dir, start="2024-01-01", end="2025-01-01").only()
+    # issue 14's independent check: 1,169 negative-price hours at TH_SP15 in 2024
+    assert int((prices.series(ENERGY_DA) < 0).sum()) == 1169
+    # README annual means 2024 (reg_up / reg_down / spin / nonspin, $/MW-h): 4.65/6.59/2.59/2.29
+    means = prices.frame.mean() * 1e3
+    for column, expected in zip(
+        ("reg_up", "reg_down", "spin", "nonspin"), (4.65, 6.59, 2.59, 2.29), strict=True
+    ):
+        assert means[f"{column}_usd_per_kw_h"] == pytest.approx(expected, abs=0.005)
