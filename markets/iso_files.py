@@ -155,30 +155,26 @@ def read_caiso_da_market(
     data_dir = Path(data_dir)
     energy = read_caiso_lmp_da_csv(data_dir / CAISO_LMP_FILE, hub=hub, tz=tz)
     reserves = read_caiso_as_da_csv(data_dir / CAISO_AS_FILE, tz=tz)
-    joined = combine(
-        [energy, reserves], field="caiso_da_market",
-        source=f"{Path(CAISO_LMP_FILE).name};{Path(CAISO_AS_FILE).name}",
-    )  # fmt: skip
+    source = f"{Path(CAISO_LMP_FILE).name};{Path(CAISO_AS_FILE).name}"
     if start is None and end is None:
-        return joined
-    return _clip(joined, start, end)
-
-
-def _clip(prices: GappedPrices, start, end) -> GappedPrices:
-    """The part of ``prices`` in ``[start, end)``, with missing intervals at the ends recorded."""
-    tz = prices.segments[0].index.tz
-    step = pd.Timedelta(hours=prices.dt_h)
-    lo = pd.Timestamp(start) if start is not None else prices.segments[0].index[0]
-    hi = pd.Timestamp(end) if end is not None else prices.segments[-1].index[-1] + step
-    lo = lo.tz_localize(tz) if lo.tzinfo is None else lo.tz_convert(tz)
-    hi = hi.tz_localize(tz) if hi.tzinfo is None else hi.tz_convert(tz)
-    pieces = prices.between(lo, hi)
-    if not pieces:
-        raise InputError("start", str(lo), "a period overlapping the prices")
-    frame = pd.concat([p.frame for p in pieces])
+        return combine([energy, reserves], field="caiso_da_market", source=source)
+    # one outer join on the period's full grid: each missing interval keeps the names of the
+    # columns that are absent there (a file's hole, or a period beyond a file's span)
+    frame = pd.concat([energy.frame, reserves.frame], axis=1, join="outer", sort=True)
+    step = pd.Timedelta(hours=energy.dt_h)
+    lo = _stamp(start, tz) if start is not None else frame.index[0]
+    hi = _stamp(end, tz) if end is not None else frame.index[-1] + step
+    if hi <= lo:
+        raise InputError("end", str(hi), f"a time after start={lo}")
     grid = pd.date_range(lo, hi - step, freq=step)  # absolute-time grid of the period
-    source = ";".join(dict.fromkeys(prices.gaps["source"])) if len(prices.gaps) else ""
-    return split_at_gaps(frame.reindex(grid), field="prices", source=source)
+    if not grid.isin(frame.index).any():
+        raise InputError("start", str(lo), "a period overlapping the prices")
+    return split_at_gaps(frame.reindex(grid), field="caiso_da_market", source=source)
+
+
+def _stamp(value: str | pd.Timestamp, tz: str) -> pd.Timestamp:
+    ts = pd.Timestamp(value)
+    return ts.tz_localize(tz) if ts.tzinfo is None else ts.tz_convert(tz)
 
 
 # --------------------------------------------------------------------------- PJM prices
