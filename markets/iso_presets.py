@@ -1,66 +1,98 @@
-"""Per-ISO sets of market products (CAISO, ERCOT, PJM, NYISO, ISO-NE, MISO, SPP).
+"""Per-ISO sets of market products, read from ONE data file: ``markets/data/iso_products.csv``.
 
-Each preset is a function returning an :class:`IsoPreset`: a tuple of
-:class:`~markets.products.Product` data plus the sources. Every product records in its
-``rule_source`` the tariff / manual section its rules come from and which numbers are
-assumptions. The rules that shape the optimization are:
+Each row of the file is one product of one ISO (CAISO, ERCOT, PJM, NYISO, ISO-NE, MISO, SPP)
+with its rules and where they come from:
 
-* direction: separate up / down regulation (CAISO, ERCOT, SPP) or one symmetric award
-  (PJM, NYISO, ISO-NE, MISO);
-* the duration an award must be sustainable from stored energy;
-* the payment: capacity only (ERCOT) or capacity plus mileage (pay for performance, FERC
-  Order 755: CAISO, PJM, NYISO, ISO-NE, MISO, SPP);
-* the expected deployed energy, which moves the state of charge.
+``iso, product, direction`` (up | down | symmetric), ``deployment`` (regulation | reserve: which
+default deployed-energy fraction applies), ``duration_h`` (how long the award must be
+sustainable from stored energy) and ``duration_argument`` (the preset argument that overrides
+it), ``min_size_mw`` (empty = not checked), ``pay_for_performance`` (none | mileage |
+mileage_optional), ``mileage_kw_per_kw_h`` and ``mileage_argument`` (default mileage per kW of
+award per hour and the argument that overrides it), ``score_applies_to_capacity`` (yes | no),
+``settlement_basis``, and the rule source: ``source_document, source_section, source_date,
+source_url, confirmed`` (yes | no), ``confirmed_rules`` (what a source excerpt showed) and
+``note`` (what is remembered or assumed). A row is ``confirmed = yes`` only when every rule
+value in it was seen in the cited source; nothing is cited that was not found.
 
-Conventions and assumptions shared by all presets (override through the arguments):
+:func:`iso_preset` reads the rows of one ISO into an :class:`IsoPreset`; the names ``caiso``,
+``ercot``, ``pjm``, ``nyiso``, ``isone``, ``miso``, ``spp`` and :func:`preset` remain as thin
+entry points to it. Assumption arguments (all keyword-only):
 
-* Price columns are ``<product>_usd_per_kw_h`` and mileage prices
-  ``<product>_mileage_usd_per_kw`` (see :mod:`markets.prices`).
-* ``deployed_energy_fraction`` for regulation defaults to 0.1 kWh per kW of award per hour
-  (ASSUMPTION: regulation signals are close to energy-neutral; a tenth of the award's energy
-  per hour each way is a typical planning figure, not an ISO rule). Contingency reserves
-  default to 0.0 (ASSUMPTION: deployments are rare and short; the duration rule still
-  guarantees they could be delivered).
-* Deployed energy is settled at the real-time energy price ``energy_rt_usd_per_kwh`` unless
-  ``deployed_energy_price_column`` is given (None: not settled).
-* The performance score defaults to 1.0 (an upper bound: real scores of batteries are
-  typically 0.85-0.95).
-* Minimum offer sizes, telemetry and qualification tests are out of scope.
+* ``performance_score_fraction`` (ISOs with mileage products; default 1.0, an upper bound:
+  real battery scores are typically 0.85-0.95);
+* ``regulation_deployed_fraction`` (default 0.1 kWh per kW of award per hour, ASSUMPTION: a
+  planning figure for near energy-neutral signals, not an ISO rule) and
+  ``reserve_deployed_fraction`` (default 0.0, ASSUMPTION: contingency deployments are rare);
+* ``deployed_energy_price_column`` (default ``energy_rt_usd_per_kwh``; None leaves deployed
+  energy unsettled);
+* the ISO's duration and mileage arguments named in the file (e.g. CAISO
+  ``regulation_duration_h``, PJM ``mileage_ratio``, NYISO ``movement_multiplier``) and, for SPP,
+  ``include_mileage`` (default False).
 
-Rules were checked where public sources were at hand: ERCOT Non-Spin 4 h and ECRS 2 h
-(NPRR1096, ERCOT notice of 2022-09-30), ECRS cut to 1 h for RTC+B (NPRR1282, corrected by
-NPRR1339), Reg and RRS 30 min under RTC+B (NPRR1282 discussion). Other durations are marked
-ASSUMPTION in each product's ``rule_source``.
+Minimum offer sizes, telemetry and qualification tests are not modelled.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from types import MappingProxyType
 
+import pandas as pd
+
 from core.errors import InputError
+from core.series import read_csv_frame
 from core.validation import require_fraction, require_nonnegative, require_positive
 from markets.prices import ENERGY_RT
 from markets.products import Direction, PayForPerformance, Product
 
 __all__ = [
+    "ISO_PRODUCTS_CSV",
     "PRESETS",
+    "REQUIRED_COLUMNS",
     "IsoPreset",
     "caiso",
     "ercot",
+    "iso_preset",
     "isone",
     "miso",
     "nyiso",
     "pjm",
     "preset",
+    "read_iso_products",
     "spp",
 ]
+
+ISO_PRODUCTS_CSV = Path(__file__).with_name("data") / "iso_products.csv"
+"""The one data file of ISO products and their rule sources."""
+
+REQUIRED_COLUMNS = (
+    "iso", "product", "direction", "deployment", "duration_h", "duration_argument",
+    "min_size_mw", "pay_for_performance", "mileage_kw_per_kw_h", "mileage_argument",
+    "score_applies_to_capacity", "settlement_basis", "source_document", "source_section",
+    "source_date", "source_url", "confirmed", "confirmed_rules", "note",
+)  # fmt: skip
+"""Columns of :data:`ISO_PRODUCTS_CSV`."""
 
 REGULATION_DEPLOYED_FRACTION = 0.1
 """Default expected deployed energy of regulation [kWh per kW of award per hour] (assumption)."""
 RESERVE_DEPLOYED_FRACTION = 0.0
 """Default expected deployed energy of contingency reserves (assumption)."""
+
+_CHOICES = {
+    "direction": ("up", "down", "symmetric"),
+    "deployment": ("regulation", "reserve"),
+    "pay_for_performance": ("none", "mileage", "mileage_optional"),
+    "score_applies_to_capacity": ("yes", "no"),
+    "confirmed": ("yes", "no"),
+}
+_COMMON = (
+    "regulation_deployed_fraction",
+    "reserve_deployed_fraction",
+    "deployed_energy_price_column",
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -111,385 +143,187 @@ class IsoPreset:
         return tuple(dict.fromkeys(cols))
 
 
-def _check_common(reg_fraction: float, reserve_fraction: float, score: float) -> None:
-    require_fraction("regulation_deployed_fraction", reg_fraction)
-    require_fraction("reserve_deployed_fraction", reserve_fraction)
-    require_fraction("performance_score_fraction", score)
+def _check_rows(frame: pd.DataFrame, field: str) -> None:
+    for k, row in frame.iterrows():
+        where = f"{field}[row {k + 2}]"
+        for column, allowed in _CHOICES.items():
+            if row[column] not in allowed:
+                raise InputError(f"{where}.{column}", row[column], f"one of {list(allowed)}")
+        if not row["source_document"]:
+            raise InputError(f"{where}.source_document", "", "the document the rules come from")
+        if row["confirmed"] == "yes":
+            for column in ("source_section", "source_date", "source_url", "confirmed_rules"):
+                if not row[column]:
+                    raise InputError(f"{where}.{column}", "", "a value for a confirmed row")
+        elif not row["note"]:
+            raise InputError(f"{where}.note", "", "what is remembered or assumed (unconfirmed)")
+        try:
+            require_positive(f"{where}.duration_h", float(row["duration_h"]))
+            if row["pay_for_performance"] != "none":
+                require_nonnegative(
+                    f"{where}.mileage_kw_per_kw_h", float(row["mileage_kw_per_kw_h"])
+                )
+        except ValueError as exc:
+            raise InputError(
+                where, row.to_dict(), f"numbers where numbers belong ({exc})"
+            ) from None
+    dup = frame.duplicated(["iso", "product"])
+    if dup.any():
+        row = frame[dup].iloc[0]
+        raise InputError(field, f"{row['iso']} {row['product']} twice", "one row per product")
 
 
-def _pfp(
-    name: str, mileage: float, score: float, *, score_on_capacity: bool = False
-) -> PayForPerformance:
-    require_nonnegative(f"{name} mileage_kw_per_kw_h", mileage)
-    return PayForPerformance(
-        mileage_price_column=f"{name}_mileage_usd_per_kw",
-        mileage_kw_per_kw_h=mileage,
-        performance_score_fraction=score,
-        score_applies_to_capacity=score_on_capacity,
-    )
+@functools.cache
+def _cached(path: str) -> pd.DataFrame:
+    field = Path(path).name
+    frame = read_csv_frame(
+        path, field=field, required=[(f"{field}.columns", c) for c in REQUIRED_COLUMNS],
+        dtype=str,
+    )  # fmt: skip
+    frame = frame.fillna("").apply(lambda c: c.str.strip())
+    _check_rows(frame, field)
+    return frame
 
 
-def _product(
-    name: str,
-    direction: Direction,
-    duration_h: float,
-    fraction: float,
-    energy_column: str | None,
-    source: str,
-    pfp: PayForPerformance | None = None,
-) -> Product:
+def read_iso_products(path: str | Path = ISO_PRODUCTS_CSV) -> pd.DataFrame:
+    """The ISO products table (all values as stripped strings; empty cells are ``""``).
+
+    Raises
+    ------
+    InputError
+        On a missing column, a value outside its choices, a row without a source document,
+        a confirmed row without section, date, URL and what was confirmed, an unconfirmed row
+        without a note, a non-positive duration, or a product listed twice.
+    """
+    return _cached(str(Path(path).resolve())).copy()
+
+
+def _arguments(rows: pd.DataFrame) -> dict[str, object]:
+    """The assumption arguments an ISO's rows accept, with their defaults."""
+    args: dict[str, object] = {
+        "regulation_deployed_fraction": REGULATION_DEPLOYED_FRACTION,
+        "reserve_deployed_fraction": RESERVE_DEPLOYED_FRACTION,
+        "deployed_energy_price_column": ENERGY_RT,
+    }
+    if (rows["pay_for_performance"] != "none").any():
+        args["performance_score_fraction"] = 1.0
+    if (rows["pay_for_performance"] == "mileage_optional").any():
+        args["include_mileage"] = False
+    for _, row in rows.iterrows():
+        if row["duration_argument"]:
+            args.setdefault(row["duration_argument"], None)
+        if row["mileage_argument"]:
+            args.setdefault(row["mileage_argument"], None)
+    return args
+
+
+def _product(row: pd.Series, args: dict[str, object]) -> Product:
+    name = row["product"]
+    duration = args.get(row["duration_argument"]) if row["duration_argument"] else None
+    duration_h = float(row["duration_h"]) if duration is None else float(duration)
+    require_positive(row["duration_argument"] or f"{name}.duration_h", duration_h)
+    pfp = None
+    mode = row["pay_for_performance"]
+    if mode == "mileage" or (mode == "mileage_optional" and args.get("include_mileage")):
+        given = args.get(row["mileage_argument"]) if row["mileage_argument"] else None
+        mileage = float(row["mileage_kw_per_kw_h"]) if given is None else float(given)
+        require_nonnegative(row["mileage_argument"] or f"{name} mileage", mileage)
+        pfp = PayForPerformance(
+            mileage_price_column=f"{name}_mileage_usd_per_kw",
+            mileage_kw_per_kw_h=mileage,
+            performance_score_fraction=float(args["performance_score_fraction"]),
+            score_applies_to_capacity=row["score_applies_to_capacity"] == "yes",
+        )
+    fraction = args[f"{row['deployment']}_deployed_fraction"]
+    status = "confirmed" if row["confirmed"] == "yes" else "UNCONFIRMED"
+    source = f"{row['source_document']}, {row['source_section']} ({row['source_date']}); {status}"
+    if row["note"]:
+        source += f": {row['note']}"
     return Product(
         name=name,
-        direction=direction,
+        direction=Direction(row["direction"]),
         price_column=f"{name}_usd_per_kw_h",
         duration_h=duration_h,
-        deployed_energy_fraction=fraction,
+        deployed_energy_fraction=float(fraction),
         pay_for_performance=pfp,
-        deployed_energy_price_column=energy_column,
+        deployed_energy_price_column=args["deployed_energy_price_column"],
         rule_source=source,
     )
 
 
-def caiso(
-    *,
-    regulation_duration_h: float = 1.0,
-    mileage_kw_per_kw_h: float = 1.0,
-    performance_score_fraction: float = 1.0,
-    regulation_deployed_fraction: float = REGULATION_DEPLOYED_FRACTION,
-    reserve_deployed_fraction: float = RESERVE_DEPLOYED_FRACTION,
-    deployed_energy_price_column: str | None = ENERGY_RT,
+def iso_preset(
+    iso: str, *, path: str | Path = ISO_PRODUCTS_CSV, **assumptions: float | bool | str | None
 ) -> IsoPreset:
-    """CAISO: separate Regulation Up / Down, each paid capacity plus its own mileage; Spin, Non-Spin.
-
-    Sources: CAISO Tariff Section 8 (Ancillary Services; 8.4 technical requirements incl. the
-    continuous-energy requirement), Section 11.10.1 (AS settlement, regulation mileage per FERC
-    Order 755); BPM for Market Operations Section 4 (AS procurement). Regulation must be
-    sustainable for 60 minutes when awarded in the day-ahead market and 30 minutes in real time
-    (storage under Regulation Energy Management: 15 minutes); spinning and non-spinning reserve
-    for 30 minutes. Mileage is paid on instructed mileage times the mileage price, with an
-    accuracy score.
+    """The products of ``iso`` from the data file, with the given assumptions.
 
     Parameters
     ----------
-    regulation_duration_h : float, default 1.0
-        1.0 for day-ahead awards, 0.5 for real-time, 0.25 under REM [h].
-    mileage_kw_per_kw_h : float, default 1.0
-        Expected mileage per kW of award per hour (ASSUMPTION: CAISO publishes system mileage
-        multipliers; use the ones for the period studied).
-    performance_score_fraction, regulation_deployed_fraction, reserve_deployed_fraction,
-    deployed_energy_price_column
-        See the module docstring.
+    iso : str
+        ISO name as written in the file (``"CAISO"``, ``"ISO-NE"``, ...).
+    path : str or Path, default :data:`ISO_PRODUCTS_CSV`
+        The products table.
+    **assumptions
+        The assumption arguments of the module docstring that this ISO's rows accept.
+
+    Raises
+    ------
+    InputError
+        On an unknown ISO, an argument the ISO's rows do not accept, or a value out of range.
     """
-    _check_common(
-        regulation_deployed_fraction, reserve_deployed_fraction, performance_score_fraction
-    )
-    require_positive("regulation_duration_h", regulation_duration_h)
-    src = "CAISO Tariff 8.4 (continuous energy: Reg 60 min DAM / 30 min RTM; Spin/Non-Spin 30 min)"
-    score = performance_score_fraction
-    reg = regulation_deployed_fraction
-    res = reserve_deployed_fraction
-    e = deployed_energy_price_column
-    products = (
-        _product("reg_up", Direction.UP, regulation_duration_h, reg, e,
-                 f"{src}; mileage: Tariff 11.10.1 (Order 755); mileage multiplier ASSUMPTION",
-                 _pfp("reg_up", mileage_kw_per_kw_h, score)),
-        _product("reg_down", Direction.DOWN, regulation_duration_h, reg, e,
-                 f"{src}; mileage: Tariff 11.10.1 (Order 755); mileage multiplier ASSUMPTION",
-                 _pfp("reg_down", mileage_kw_per_kw_h, score)),
-        _product("spin", Direction.UP, 0.5, res, e, src),
-        _product("nonspin", Direction.UP, 0.5, res, e, src),
-    )  # fmt: skip
-    return IsoPreset(
-        iso="CAISO",
-        products=products,
-        source="CAISO Tariff Section 8, 11.10; BPM Market Operations",
-    )
+    table = read_iso_products(path)
+    rows = table[table["iso"] == iso].reset_index(drop=True)
+    if rows.empty:
+        raise InputError("iso", iso, f"one of {sorted(table['iso'].unique())}")
+    args = _arguments(rows)
+    for key, value in assumptions.items():
+        if key not in args:
+            raise InputError(key, value, f"an assumption of the {iso} preset: {sorted(args)}")
+        args[key] = value
+    for key in ("regulation_deployed_fraction", "reserve_deployed_fraction"):
+        require_fraction(key, args[key])
+    if "performance_score_fraction" in args:
+        require_fraction("performance_score_fraction", args["performance_score_fraction"])
+    if not isinstance(args.get("include_mileage", False), bool):
+        raise InputError("include_mileage", args["include_mileage"], "True or False")
+    products = tuple(_product(row, args) for _, row in rows.iterrows())
+    documents = "; ".join(dict.fromkeys(rows["source_document"]))
+    return IsoPreset(iso=iso, products=products, source=documents)
 
 
-def ercot(
-    *,
-    regulation_deployed_fraction: float = REGULATION_DEPLOYED_FRACTION,
-    reserve_deployed_fraction: float = RESERVE_DEPLOYED_FRACTION,
-    deployed_energy_price_column: str | None = ENERGY_RT,
-) -> IsoPreset:
-    """ERCOT: capacity-only Reg-Up / Reg-Down (no mileage), RRS, ECRS (1 h), Non-Spin (4 h).
-
-    Sources: ERCOT Nodal Protocols Section 3.16 (AS requirements), 6.5.7.x (deployment),
-    NPRR863 (creation of ECRS), NPRR1096 (Non-Spin 4 h; ECRS 2 h), NPRR1282 (durations under
-    Real-Time Co-optimization plus Batteries, live 2025-12-05: ECRS 1 h; Reg-Up, Reg-Down and
-    RRS 30 min) and NPRR1339 (corrections to the ECRS 1 h references). ERCOT is not
-    FERC-jurisdictional and pays regulation on capacity only; deployed regulation energy is
-    settled at the real-time settlement point price.
-    """
-    _check_common(regulation_deployed_fraction, reserve_deployed_fraction, 1.0)
-    reg = regulation_deployed_fraction
-    res = reserve_deployed_fraction
-    e = deployed_energy_price_column
-    products = (
-        _product("reg_up", Direction.UP, 0.5, reg, e, "ERCOT NP 3.16; NPRR1282 (30 min)"),
-        _product("reg_down", Direction.DOWN, 0.5, reg, e, "ERCOT NP 3.16; NPRR1282 (30 min)"),
-        _product("rrs", Direction.UP, 0.5, res, e,
-                 "ERCOT NP 3.16, 6.5.7.6.2.2; NPRR1282 (30 min; FFR portion 15 min not modelled)"),
-        _product("ecrs", Direction.UP, 1.0, res, e,
-                 "ERCOT NP 3.16, 6.5.7.6.2.4; NPRR863; NPRR1282/NPRR1339 (1 h)"),
-        _product("nonspin", Direction.UP, 4.0, res, e, "ERCOT NP 3.16; NPRR1096 (4 h)"),
-    )  # fmt: skip
-    return IsoPreset(
-        iso="ERCOT",
-        products=products,
-        source="ERCOT Nodal Protocols 3.16, 6.5.7; NPRR863/1096/1282/1339",
-    )
+_ISO_NAMES = {
+    "caiso": "CAISO", "ercot": "ERCOT", "pjm": "PJM", "nyiso": "NYISO",
+    "isone": "ISO-NE", "miso": "MISO", "spp": "SPP",
+}  # fmt: skip
 
 
-def pjm(
-    *,
-    mileage_ratio: float = 3.0,
-    performance_score_fraction: float = 1.0,
-    regulation_duration_h: float = 0.5,
-    reserve_duration_h: float = 0.5,
-    regulation_deployed_fraction: float = REGULATION_DEPLOYED_FRACTION,
-    reserve_deployed_fraction: float = RESERVE_DEPLOYED_FRACTION,
-    deployed_energy_price_column: str | None = ENERGY_RT,
-) -> IsoPreset:
-    """PJM: one symmetric Regulation product paid capability plus performance; three reserves.
+def _entry(key: str) -> Callable[..., IsoPreset]:
+    iso = _ISO_NAMES[key]
 
-    Sources: PJM Manual 11 Section 3 (Regulation Market) and Section 4 (Synchronized, Primary and
-    30-minute reserves); Manual 28 Section 4 (Regulation credits): credit = MW x RMCCP x
-    performance score + MW x mileage ratio x RMPCP x performance score, i.e. the score scales
-    both parts (``score_applies_to_capacity=True``).
+    def make(**assumptions: float | bool | str | None) -> IsoPreset:
+        return iso_preset(iso, **assumptions)
 
-    Parameters
-    ----------
-    mileage_ratio : float, default 3.0
-        RegD-to-RegA mileage ratio (ASSUMPTION: historically about 3 for the dynamic RegD
-        signal that batteries follow; 1.0 for RegA).
-    regulation_duration_h, reserve_duration_h : float, default 0.5
-        Energy the award must be backed by [h] (ASSUMPTION: PJM states response times, 5 min for
-        regulation and 10 / 30 min for reserves, rather than durations; 30 min is a
-        conservative planning value for a battery).
-    """
-    _check_common(
-        regulation_deployed_fraction, reserve_deployed_fraction, performance_score_fraction
-    )
-    require_positive("regulation_duration_h", regulation_duration_h)
-    require_positive("reserve_duration_h", reserve_duration_h)
-    reg = regulation_deployed_fraction
-    res = reserve_deployed_fraction
-    e = deployed_energy_price_column
-    products = (
-        _product("reg", Direction.SYMMETRIC, regulation_duration_h, reg, e,
-                 "PJM M11 s3, M28 s4 (RMCCP + RMPCP x mileage ratio, x score); duration ASSUMPTION",
-                 _pfp("reg", mileage_ratio, performance_score_fraction, score_on_capacity=True)),
-        _product("sync_reserve", Direction.UP, reserve_duration_h, res, e,
-                 "PJM M11 s4 (10-min synchronized reserve); duration ASSUMPTION"),
-        _product("nonsync_reserve", Direction.UP, reserve_duration_h, res, e,
-                 "PJM M11 s4 (10-min non-synchronized / primary reserve); duration ASSUMPTION"),
-        _product("secondary_reserve", Direction.UP, reserve_duration_h, res, e,
-                 "PJM M11 s4 (30-minute reserve); duration ASSUMPTION"),
-    )  # fmt: skip
-    return IsoPreset(iso="PJM", products=products, source="PJM Manual 11 s3-4; Manual 28 s4")
+    make.__name__ = make.__qualname__ = key
+    make.__doc__ = f"The {iso} products of ``markets/data/iso_products.csv`` (see iso_preset)."
+    return make
 
 
-def nyiso(
-    *,
-    movement_multiplier: float = 13.0,
-    performance_score_fraction: float = 1.0,
-    duration_h: float = 1.0,
-    regulation_deployed_fraction: float = REGULATION_DEPLOYED_FRACTION,
-    reserve_deployed_fraction: float = RESERVE_DEPLOYED_FRACTION,
-    deployed_energy_price_column: str | None = ENERGY_RT,
-) -> IsoPreset:
-    """NYISO: symmetric Regulation (capacity + movement), 10-min spin, 10-min non-sync, 30-min.
-
-    Sources: NYISO Market Services Tariff Section 15.3 (Rate Schedule 3, Regulation Service:
-    capacity payment plus a movement payment; the Regulation Movement Multiplier of 13 MW of
-    movement per MW of capacity per hour is the one used in clearing) and Section 15.4 (Rate
-    Schedule 4, Operating Reserves); Ancillary Services Manual Sections 4 and 6.
-
-    Parameters
-    ----------
-    movement_multiplier : float, default 13.0
-        Expected movement per kW of regulation per hour [kW/kW/h] (the tariff multiplier; the
-        movement actually instructed varies).
-    duration_h : float, default 1.0
-        Duration for all products [h] (ASSUMPTION: one hour of sustained output for Energy
-        Storage Resources providing reserves or regulation).
-    """
-    _check_common(
-        regulation_deployed_fraction, reserve_deployed_fraction, performance_score_fraction
-    )
-    require_positive("duration_h", duration_h)
-    reg = regulation_deployed_fraction
-    res = reserve_deployed_fraction
-    e = deployed_energy_price_column
-    products = (
-        _product("reg", Direction.SYMMETRIC, duration_h, reg, e,
-                 "NYISO MST 15.3 (capacity + movement x multiplier 13); duration ASSUMPTION",
-                 _pfp("reg", movement_multiplier, performance_score_fraction)),
-        _product("spin_10", Direction.UP, duration_h, res, e, "NYISO MST 15.4 (10-min spinning); duration ASSUMPTION"),
-        _product("nonsync_10", Direction.UP, duration_h, res, e, "NYISO MST 15.4 (10-min non-synchronized); duration ASSUMPTION"),
-        _product("reserve_30", Direction.UP, duration_h, res, e, "NYISO MST 15.4 (30-min reserve); duration ASSUMPTION"),
-    )  # fmt: skip
-    return IsoPreset(
-        iso="NYISO", products=products, source="NYISO MST 15.3, 15.4; Ancillary Services Manual"
-    )
-
-
-def isone(
-    *,
-    mileage_kw_per_kw_h: float = 1.0,
-    performance_score_fraction: float = 1.0,
-    duration_h: float = 1.0,
-    regulation_deployed_fraction: float = REGULATION_DEPLOYED_FRACTION,
-    reserve_deployed_fraction: float = RESERVE_DEPLOYED_FRACTION,
-    deployed_energy_price_column: str | None = ENERGY_RT,
-) -> IsoPreset:
-    """ISO-NE: symmetric Regulation (capacity + service/mileage), TMSR, TMNSR, TMOR.
-
-    Sources: ISO-NE Market Rule 1 Section III.14 (Regulation: capacity payment plus service
-    payment on mileage), Section III.10 / III.1.7.19 (Real-Time Reserve: ten-minute spinning
-    TMSR, ten-minute non-spinning TMNSR, thirty-minute operating reserve TMOR); day-ahead
-    ancillary services (DASI, 2025) add day-ahead awards of the same three reserves.
-
-    Parameters
-    ----------
-    mileage_kw_per_kw_h : float, default 1.0
-        Expected mileage per kW of award per hour (ASSUMPTION).
-    duration_h : float, default 1.0
-        Duration for all products [h] (ASSUMPTION).
-    """
-    _check_common(
-        regulation_deployed_fraction, reserve_deployed_fraction, performance_score_fraction
-    )
-    require_positive("duration_h", duration_h)
-    reg = regulation_deployed_fraction
-    res = reserve_deployed_fraction
-    e = deployed_energy_price_column
-    products = (
-        _product("reg", Direction.SYMMETRIC, duration_h, reg, e,
-                 "ISO-NE MR1 III.14 (capacity + service payment); mileage and duration ASSUMPTION",
-                 _pfp("reg", mileage_kw_per_kw_h, performance_score_fraction)),
-        _product("tmsr", Direction.UP, duration_h, res, e, "ISO-NE MR1 III.10 (TMSR); duration ASSUMPTION"),
-        _product("tmnsr", Direction.UP, duration_h, res, e, "ISO-NE MR1 III.10 (TMNSR); duration ASSUMPTION"),
-        _product("tmor", Direction.UP, duration_h, res, e, "ISO-NE MR1 III.10 (TMOR); duration ASSUMPTION"),
-    )  # fmt: skip
-    return IsoPreset(iso="ISO-NE", products=products, source="ISO-NE Market Rule 1 III.10, III.14")
-
-
-def miso(
-    *,
-    mileage_kw_per_kw_h: float = 1.0,
-    performance_score_fraction: float = 1.0,
-    duration_h: float = 1.0,
-    regulation_deployed_fraction: float = REGULATION_DEPLOYED_FRACTION,
-    reserve_deployed_fraction: float = RESERVE_DEPLOYED_FRACTION,
-    deployed_energy_price_column: str | None = ENERGY_RT,
-) -> IsoPreset:
-    """MISO: symmetric Regulating Reserve (capacity + mileage), Spinning, Supplemental, Short-Term.
-
-    Sources: MISO BPM-002 Energy and Operating Reserve Markets (Section 4: Regulating,
-    Spinning, Supplemental and, since 2021, 30-minute Short-Term Reserve); Tariff Schedules 3
-    and 5-6; regulation mileage under FERC Order 755 compliance. Ramp Capability products are
-    not modelled.
-
-    Parameters
-    ----------
-    mileage_kw_per_kw_h : float, default 1.0
-        Expected mileage per kW of award per hour (ASSUMPTION).
-    duration_h : float, default 1.0
-        Duration for all products [h] (ASSUMPTION).
-    """
-    _check_common(
-        regulation_deployed_fraction, reserve_deployed_fraction, performance_score_fraction
-    )
-    require_positive("duration_h", duration_h)
-    reg = regulation_deployed_fraction
-    res = reserve_deployed_fraction
-    e = deployed_energy_price_column
-    products = (
-        _product("reg", Direction.SYMMETRIC, duration_h, reg, e,
-                 "MISO BPM-002 s4 (Regulating Reserve, mileage); mileage and duration ASSUMPTION",
-                 _pfp("reg", mileage_kw_per_kw_h, performance_score_fraction)),
-        _product("spin", Direction.UP, duration_h, res, e, "MISO BPM-002 s4 (Spinning Reserve); duration ASSUMPTION"),
-        _product("supp", Direction.UP, duration_h, res, e, "MISO BPM-002 s4 (Supplemental Reserve); duration ASSUMPTION"),
-        _product("short_term_reserve", Direction.UP, duration_h, res, e, "MISO BPM-002 s4 (Short-Term Reserve, 30 min); duration ASSUMPTION"),
-    )  # fmt: skip
-    return IsoPreset(iso="MISO", products=products, source="MISO BPM-002; Tariff Schedules 3, 5, 6")
-
-
-def spp(
-    *,
-    include_mileage: bool = False,
-    mileage_kw_per_kw_h: float = 1.0,
-    performance_score_fraction: float = 1.0,
-    duration_h: float = 1.0,
-    regulation_deployed_fraction: float = REGULATION_DEPLOYED_FRACTION,
-    reserve_deployed_fraction: float = RESERVE_DEPLOYED_FRACTION,
-    deployed_energy_price_column: str | None = ENERGY_RT,
-) -> IsoPreset:
-    """SPP: separate Regulation-Up / Regulation-Down, Spinning and Supplemental reserve.
-
-    Sources: SPP Integrated Marketplace Protocols Section 4 (Day-Ahead Market, Operating
-    Reserve clearing) and Section 8 / Tariff Attachment AE (Operating Reserve settlement);
-    regulation mileage under FERC Order 755 compliance. Ramp Capability and Uncertainty
-    products (2022) are not modelled.
-
-    Parameters
-    ----------
-    include_mileage : bool, default False
-        Add mileage payments to regulation. Off by default because SPP's public day-ahead
-        MCP files (as in ``shared/data/markets/spp_ancillary_2022``) carry no mileage prices.
-    mileage_kw_per_kw_h : float, default 1.0
-        Expected mileage per kW of award per hour, when included (ASSUMPTION).
-    duration_h : float, default 1.0
-        Duration for all products [h] (ASSUMPTION: one hour, the clearing interval of the
-        day-ahead market).
-    """
-    _check_common(
-        regulation_deployed_fraction, reserve_deployed_fraction, performance_score_fraction
-    )
-    require_positive("duration_h", duration_h)
-    if not isinstance(include_mileage, bool):
-        raise InputError("include_mileage", include_mileage, "True or False")
-    reg = regulation_deployed_fraction
-    res = reserve_deployed_fraction
-    e = deployed_energy_price_column
-    score = performance_score_fraction
-
-    def reg_pfp(name: str) -> PayForPerformance | None:
-        return _pfp(name, mileage_kw_per_kw_h, score) if include_mileage else None
-
-    src = "SPP IM Protocols s4, s8; Tariff Att. AE; duration ASSUMPTION"
-    products = (
-        _product("reg_up", Direction.UP, duration_h, reg, e, src, reg_pfp("reg_up")),
-        _product("reg_down", Direction.DOWN, duration_h, reg, e, src, reg_pfp("reg_down")),
-        _product("spin", Direction.UP, duration_h, res, e, src),
-        _product("supp", Direction.UP, duration_h, res, e, src),
-    )
-    return IsoPreset(
-        iso="SPP", products=products, source="SPP Integrated Marketplace Protocols s4, s8"
-    )
-
+caiso = _entry("caiso")
+ercot = _entry("ercot")
+pjm = _entry("pjm")
+nyiso = _entry("nyiso")
+isone = _entry("isone")
+miso = _entry("miso")
+spp = _entry("spp")
 
 PRESETS: Mapping[str, Callable[..., IsoPreset]] = MappingProxyType(
-    {
-        "caiso": caiso,
-        "ercot": ercot,
-        "pjm": pjm,
-        "nyiso": nyiso,
-        "isone": isone,
-        "miso": miso,
-        "spp": spp,
-    }
-)
-"""Preset functions by lower-case ISO name (read-only)."""
+    {"caiso": caiso, "ercot": ercot, "pjm": pjm, "nyiso": nyiso, "isone": isone,
+     "miso": miso, "spp": spp}
+)  # fmt: skip
+"""Preset entry points by lower-case ISO name (read-only)."""
 
 
 def preset(iso: str, **assumptions: float | bool | str | None) -> IsoPreset:
-    """The preset of ``iso`` (case-insensitive; ``"iso-ne"`` and ``"isone"`` both work).
-
-    Keyword arguments are passed to the preset function (its documented assumptions).
-    """
+    """The preset of ``iso`` (case-insensitive; ``"iso-ne"`` and ``"isone"`` both work)."""
     key = str(iso).lower().replace("-", "").replace("_", "")
     if key not in PRESETS:
         raise InputError("iso", iso, f"one of {sorted(PRESETS)}")

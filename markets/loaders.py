@@ -10,6 +10,9 @@ rejects what it cannot read honestly. Supported layouts:
 * :func:`read_ercot_interval_csv`: ERCOT settlement-point day-ahead (``<SP>_DAM``) and
   real-time (``<SP>_RTM``) prices on a naive 15-minute wall clock.
 * :func:`read_spp_da_mcp_csv`: SPP day-ahead ancillary market clearing prices per reserve zone.
+
+The CAISO, PJM and ISO-NE files of ``shared/data/markets`` are read by :mod:`markets.iso_files`
+(prices with a record of their gaps).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InputError
+from core.series import read_csv_frame
 from core.timegrid import validate_index
 from core.validation import validate_series
 from markets.prices import (
@@ -47,11 +51,10 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-def _read_csv(path: str | Path, **kwargs: object) -> tuple[Path, pd.DataFrame]:
+def _read_csv(path: str | Path, *, dtype: dict | None = None) -> tuple[Path, pd.DataFrame]:
+    """The file through the one CSV reader of :mod:`core.series` (UTF-8, clear errors)."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError("path", str(path), "an existing CSV file")
-    return path, pd.read_csv(path, **kwargs)
+    return path, read_csv_frame(path, field="path", dtype=dtype)
 
 
 def _require_columns(frame: pd.DataFrame, names: Sequence[str], field: str) -> None:

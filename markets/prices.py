@@ -414,7 +414,15 @@ def read_prices_csv(
         if len(index) < 2:
             raise InputError(f"{path.name}", f"{len(index)} rows", "at least 2 rows")
         index = index - (index[1] - index[0])
-    index = validate_index(index, name=f"{path.name}.{time_column}")
+    try:
+        index = validate_index(index, name=f"{path.name}.{time_column}")
+    except InputError as exc:
+        raise InputError(
+            exc.field,
+            exc.value,
+            f"{exc.expected}; a file with gaps is read by "
+            "markets.price_gaps.read_prices_csv_with_gaps (gaps recorded, left unpriced)",
+        ) from exc
     frame = convert_columns(raw, columns, index, path.name)
     check_market_prices(frame, field=path.name)
     logger.info("read %d rows x %d prices from %s", len(frame), frame.shape[1], path)

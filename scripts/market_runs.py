@@ -1,10 +1,25 @@
-"""Year-long market runs on the real data: revenue by stream and solve time.
+"""Year-long market runs on the real data: revenue by stream, $/kW-yr, cycles and solve time.
 
 Usage::
 
-    python scripts/market_runs.py [--data ../shared/data] [--only dervet ercot spp] [--days N]
+    python scripts/market_runs.py [--data ../shared/data] [--only caiso dervet ercot spp]
+        [--years 2023 2024 2025] [--modes pf_weekly pf_daily forecast_daily] [--short]
+        [--reg-cap-kw X] [--out out/market_runs] [--days N]
 
-Runs (perfect foresight, one solve per case over the whole period, front of the meter):
+``caiso`` (the default)
+    CAISO 2023, 2024, 2025 from ``markets/caiso_as_da_2023_2025`` (real DA LMP at TH_SP15 and
+    real DA ancillary prices), 1 MW / 4 MWh, DA energy + reg up/down + spin + non-spin, in three
+    modes (perfect foresight in weekly and in daily windows; daily plans on the previous day's
+    prices settled on actual prices): see ``scripts/caiso_year.py``. ``--short`` runs three
+    weeks of each year (15 Jan - 5 Feb). Results: ``<out>/caiso_results.csv`` and ``.md``, and
+    the skipped (unpriced) intervals of each case in ``<out>/skipped_<case>.csv``, and the
+    monthly four-hour top-bottom DA spread at TH_SP15 (``<out>/tb4_spread_<year>.csv``, an
+    independent yardstick of the energy revenue). ``--reg-cap-kw X`` caps the regulation up
+    and down awards at X kW (market volume, :mod:`markets.volume_caps`); ``--energy-only``
+    runs DA energy arbitrage alone (to compare with the spread and with published arbitrage
+    revenues).
+
+Other runs (perfect foresight, one solve per case over the whole period, front of the meter):
 
 ``dervet``
     EPRI DER-VET example year 2017 (hourly), 1 MW / 4 MWh: (a) day-ahead energy + regulation
@@ -31,6 +46,8 @@ $30/MWh; all runs start and must end at 50% SOC.
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -38,16 +55,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from markets.iso_presets import spp
-from markets.loaders import read_dervet_hourly, read_ercot_interval_csv, read_spp_da_mcp_csv
-from markets.prices import ENERGY_DA, ENERGY_RT, MarketPrices
-from markets.products import Direction, Product
-from markets.tariff import Tariff
-from optimizer.battery import Battery
-from optimizer.model import DispatchModel
-from optimizer.state import TerminalMode, TerminalSoc
-from optimizer.streams.capacity import CapacityStream
-from optimizer.streams.wholesale import WholesaleEnergyStream
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "scripts"))
+
+from caiso_year import CaisoCase, run_case, top_bottom_spread  # noqa: E402
+
+from markets.iso_files import read_caiso_da_market  # noqa: E402
+from markets.iso_presets import spp  # noqa: E402
+from markets.loaders import read_dervet_hourly, read_ercot_interval_csv, read_spp_da_mcp_csv  # noqa: E402
+from markets.prices import ENERGY_DA, ENERGY_RT, MarketPrices  # noqa: E402
+from markets.products import Direction, Product  # noqa: E402
+from markets.tariff import Tariff  # noqa: E402
+from optimizer.battery import Battery  # noqa: E402
+from optimizer.model import DispatchModel  # noqa: E402
+from optimizer.state import TerminalMode, TerminalSoc  # noqa: E402
+from optimizer.streams.capacity import CapacityStream  # noqa: E402
+from optimizer.streams.wholesale import WholesaleEnergyStream  # noqa: E402
 
 FOM_TARIFF = Tariff(name="front of the meter (no retail charges)")
 TERMINAL = TerminalSoc(mode=TerminalMode.MINIMUM, soc_fraction=0.5)
@@ -262,24 +286,87 @@ def run_spp(data: Path, days: int | None) -> list[dict]:
     ]
 
 
+CAISO_MODES = ("pf_weekly", "pf_daily", "forecast_daily")
+SHORT = ("01-15", "02-05")
+
+
+def run_caiso(data: Path, args: argparse.Namespace) -> list[dict]:
+    """The CAISO market years (module docstring); writes the results under ``args.out``."""
+    full = read_caiso_da_market(data / "markets", hub="TH_SP15")
+    rows = []
+    for year in args.years:
+        start, end = (f"{year}-{SHORT[0]}", f"{year}-{SHORT[1]}") if args.short else (
+            f"{year}-01-01", f"{year + 1}-01-01")  # fmt: skip
+        prices = read_caiso_da_market(data / "markets", hub="TH_SP15", start=start, end=end)
+        tb4 = top_bottom_spread(prices, hours=4)
+        args.out.mkdir(parents=True, exist_ok=True)
+        tb4.to_csv(args.out / f"tb4_spread_{year}.csv")
+        logging.getLogger("market_runs").info(
+            "%d: TB4 spread at TH_SP15 %.1f $/kW over %d days",
+            year, tb4["tb_spread_usd_per_kw"].sum(), tb4["days"].sum(),
+        )  # fmt: skip
+        for mode in args.modes:
+            case = CaisoCase(
+                year=year,
+                mode=mode,
+                max_award_kw=args.max_award_kw,
+                reg_cap_kw=args.reg_cap_kw,
+                energy_only=args.energy_only,
+            )
+            row = run_case(case, prices, args.out, history=full.frame)
+            logging.getLogger("market_runs").info("%s done in %.0f s", row["case"], row["wall_s"])
+            rows.append(row)
+            _write(rows, args.out)
+    return rows
+
+
+def _write(rows: list[dict], out: Path) -> None:
+    frame = pd.DataFrame(rows)
+    out.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(out / "caiso_results.csv", index=False)
+    show = ["case", "priced_hours", "skipped_hours", "wholesale_energy_usd", "reg_up_usd",
+            "reg_down_usd", "spin_usd", "nonspin_usd", "total_usd", "usd_per_kw_yr_annualised",
+            "cycles", "windows_needing_milp", "windows", "solve_s", "wall_s"]  # fmt: skip
+    show = [c for c in show if c in frame.columns]
+    lines = ["| " + " | ".join(show) + " |", "|" + "---|" * len(show)]
+    for _, r in frame[show].iterrows():
+        lines.append("| " + " | ".join(
+            f"{v:,.1f}" if isinstance(v, float) else str(v) for v in r) + " |")  # fmt: skip
+    (out / "caiso_results.md").write_text("\n".join(lines) + "\n")
+
+
 RUNS = {"dervet": run_dervet, "ercot": run_ercot, "spp": run_spp}
+
+
+def _default_data() -> Path:
+    env = os.environ.get("VALUESTACK_SHARED_DATA")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python scripts/market_runs.py")
-    parser.add_argument(
-        "--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data"
-    )
-    parser.add_argument("--only", nargs="*", default=list(RUNS), choices=list(RUNS))
+    parser.add_argument("--data", type=Path, default=_default_data())
+    parser.add_argument("--only", nargs="*", default=["caiso"], choices=["caiso", *RUNS])
     parser.add_argument("--days", type=int, default=None, help="first N days only (smoke run)")
+    parser.add_argument("--years", nargs="*", type=int, default=[2023, 2024, 2025])
+    parser.add_argument("--modes", nargs="*", default=list(CAISO_MODES), choices=CAISO_MODES)
+    parser.add_argument("--short", action="store_true", help="three weeks of each CAISO year")
+    parser.add_argument("--max-award-kw", type=float, default=None, help="cap on every award")
+    parser.add_argument(
+        "--reg-cap-kw", type=float, default=None, help="volume cap on reg up / down awards [kW]"
+    )
+    parser.add_argument("--energy-only", action="store_true", help="DA energy arbitrage alone")
+    parser.add_argument("--out", type=Path, default=Path("out") / "market_runs")
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     print(__doc__.split("Assumptions")[1].strip().split("\n\n")[0])
     for name in args.only:
-        for row in RUNS[name](args.data, args.days):
+        rows = run_caiso(args.data, args) if name == "caiso" else RUNS[name](args.data, args.days)
+        for row in rows:
             print()
             for key, value in row.items():
                 text = f"{value:,.2f}" if isinstance(value, float) else str(value)
-                print(f"  {key:<24} {text}")
+                print(f"  {key:<26} {text}")
             sys.stdout.flush()
     return 0
 

@@ -13,6 +13,10 @@ Configuration (``[markets]`` in the backtest TOML; relative paths from the TOML'
     wholesale_price_column = "energy_da_usd_per_kwh"
     max_award_kw = 100.0               # optional cap on every award [kW]
 
+    [markets.volume_caps.reg_up]       # optional market volume per product (markets.volume_caps)
+    requirement_share_fraction = 0.01  # share of the ISO requirement ...
+    requirement_mw = 400.0             # ... of this many MW (and/or max_award_kw = ...)
+
     [markets.columns]                  # CSV column -> MarketPrices column
     "DA LMP" = "energy_da_usd_per_kwh"
     REGUP = "reg_up_usd_per_kw_h"
@@ -50,7 +54,8 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +75,7 @@ from markets.prices import (
     read_prices_csv,
 )
 from markets.products import Product
+from markets.volume_caps import VolumeCap, volume_caps_from_table
 from optimizer.battery import Battery
 from optimizer.streams.capacity import award_column
 
@@ -97,6 +103,7 @@ _KEYS = {
     "wholesale_price_column",
     "max_award_kw",
     "assumptions",
+    "volume_caps",
 }
 
 _TOLERANCE_KW = 1e-6
@@ -126,6 +133,8 @@ class MarketsConfig:
         Energy price column of the wholesale stream.
     max_award_kw : float or None, default None
         Cap on every capacity award [kW]; None leaves only the battery's rows.
+    volume_caps : mapping of str to VolumeCap, default {}
+        Market volume cap per product name (absolute or a share of the ISO requirement).
     """
 
     prices_csv: Path
@@ -137,6 +146,7 @@ class MarketsConfig:
     wholesale_energy: bool = False
     wholesale_price_column: str = ENERGY_DA
     max_award_kw: float | None = None
+    volume_caps: Mapping[str, VolumeCap] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not Path(self.prices_csv).is_file():
@@ -167,6 +177,11 @@ class MarketsConfig:
             not math.isfinite(self.max_award_kw) or self.max_award_kw <= 0
         ):
             raise InputError("markets.max_award_kw", self.max_award_kw, "a number > 0")
+        for name, cap in dict(self.volume_caps).items():
+            if name not in names or not isinstance(cap, VolumeCap):
+                raise InputError(
+                    f"markets.volume_caps.{name}", cap, f"a VolumeCap of one of {names}"
+                )
         have = {c.name for c in self.columns}
         if self.wholesale_energy:
             try:
@@ -305,6 +320,9 @@ def markets_from_table(raw: Any, *, base_dir: Path) -> MarketsConfig:
             raw.get("wholesale_price_column", ENERGY_DA), "markets.wholesale_price_column"
         ),
         max_award_kw=None if max_award is None else float(max_award),
+        volume_caps=volume_caps_from_table(
+            raw.get("volume_caps", {}), products=[p.name for p in products]
+        ),
     )
 
 
@@ -349,7 +367,9 @@ def market_streams(markets: MarketsConfig) -> list[Any]:
     streams: list[Any] = []
     if markets.wholesale_energy:
         streams.append(WholesaleEnergyStream(price_column=markets.wholesale_price_column))
-    streams += capacity_streams(markets.products, max_award_kw=markets.max_award_kw)
+    streams += capacity_streams(
+        markets.products, max_award_kw=markets.max_award_kw, volume_caps=markets.volume_caps
+    )
     return streams
 
 

@@ -44,6 +44,7 @@ After a solve the award per step is the schedule column ``<product>_award_kw``
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 import pyomo.environ as pyo
@@ -51,6 +52,7 @@ import pyomo.environ as pyo
 from core.errors import InputError
 from core.validation import require_positive
 from markets.products import Product
+from markets.volume_caps import VolumeCap
 from optimizer.core import assign
 from optimizer.streams import CoreHandles, Stream, StreamTerms
 from optimizer.streams.wholesale import window_prices
@@ -77,15 +79,28 @@ class CapacityStream(Stream):
     max_award_kw : float or None, default None
         Upper bound on the award, e.g. the qualified capacity [kW]; None means only the shared
         headroom and energy rows limit it.
+    volume_cap : VolumeCap or None, default None
+        The market's volume limit for this product (:mod:`markets.volume_caps`): an absolute
+        cap or a share of the ISO requirement. The award's upper bound is the smallest of
+        the battery's full swing, ``max_award_kw`` and ``volume_cap.award_cap_kw``.
     """
 
-    def __init__(self, product: Product, *, max_award_kw: float | None = None) -> None:
+    def __init__(
+        self,
+        product: Product,
+        *,
+        max_award_kw: float | None = None,
+        volume_cap: VolumeCap | None = None,
+    ) -> None:
         if not isinstance(product, Product):
             raise InputError("product", product, "a markets.products.Product")
         if max_award_kw is not None:
             require_positive("max_award_kw", max_award_kw)
+        if volume_cap is not None and not isinstance(volume_cap, VolumeCap):
+            raise InputError("volume_cap", volume_cap, "a markets.volume_caps.VolumeCap or None")
         self.product = product
         self.max_award_kw = max_award_kw
+        self.volume_cap = volume_cap
         self.name = product.name
 
     def build(self, block: pyo.Block, core: CoreHandles) -> StreamTerms:
@@ -100,6 +115,8 @@ class CapacityStream(Stream):
         bound = bat.discharge_rating_kw + bat.charge_rating_kw
         if self.max_award_kw is not None:
             bound = min(bound, self.max_award_kw)
+        if self.volume_cap is not None:
+            bound = min(bound, self.volume_cap.award_cap_kw)
         b = block
         b.award_kw = pyo.Var(core.steps, bounds=(0.0, bound))
         b.rate_usd_per_kw_h = pyo.Param(core.steps, mutable=True, initialize=0.0)
@@ -198,9 +215,20 @@ def capacity_streams(
     products: tuple[Product, ...] | list[Product],
     *,
     max_award_kw: float | None = None,
+    volume_caps: Mapping[str, VolumeCap] | None = None,
 ) -> list[CapacityStream]:
-    """One :class:`CapacityStream` per product (names must be distinct)."""
+    """One :class:`CapacityStream` per product (names must be distinct).
+
+    ``volume_caps`` maps product names to their :class:`VolumeCap` (products without one are
+    uncapped); a name that is not a product is an error.
+    """
     names = [p.name for p in products]
     if len(set(names)) != len(names):
         raise InputError("products", names, "distinct product names")
-    return [CapacityStream(p, max_award_kw=max_award_kw) for p in products]
+    caps = dict(volume_caps or {})
+    unknown = sorted(set(caps) - set(names))
+    if unknown:
+        raise InputError("volume_caps", unknown, f"names of the products {names}")
+    return [
+        CapacityStream(p, max_award_kw=max_award_kw, volume_cap=caps.get(p.name)) for p in products
+    ]
