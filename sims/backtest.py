@@ -22,7 +22,7 @@ layer alone holding the month's peaks) and is recorded in :attr:`BacktestResult.
 
 Market streams (``config.markets``, see :mod:`sims.markets`): every plan gets that window's
 prices from the prices file (perfect price foresight), the awards planned for each interval are
-recorded as ``<product>_award_kw``, and :func:`sims.markets.settle_markets` pays them at the
+recorded as ``<product>_award_kw``, and :func:`sims.market_settlement.settle_markets` pays them at the
 file's prices on the plant's actual behaviour.
 
 Settlement prices the simulated period (after the warm-up) without and with the battery with the

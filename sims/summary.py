@@ -19,7 +19,7 @@ from markets.prices import MarketPrices
 from sims.config import BacktestConfig
 from sims.finance import project_cash_flows
 from sims.loop import LoopResult
-from sims.markets import market_notes, settle_markets
+from sims.market_settlement import market_notes, settle_markets
 from sims.results import BacktestResult, BacktestSummary, Timings
 from sims.settlement import Settlement, settle
 from sims.sitedata import SiteData

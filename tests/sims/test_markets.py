@@ -18,7 +18,8 @@ from markets.products import Direction, Product
 from optimizer import Battery
 from sims.backtest import run_backtest
 from sims.config import load_config
-from sims.markets import MarketsConfig, settle_markets
+from sims.market_settlement import settle_markets
+from sims.markets import MarketsConfig
 
 TZ = "America/Los_Angeles"
 LOAD_KW = 50.0  # constant site load: far above the battery's 10 kW, so the site never exports

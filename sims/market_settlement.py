@@ -1,0 +1,152 @@
+"""Settlement of market awards on the plant's actual operation (split from :mod:`sims.markets`)."""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import numpy as np
+import pandas as pd
+
+from markets.prices import (
+    MarketPrices,
+)
+from optimizer.battery import Battery
+from optimizer.streams.capacity import award_column
+from sims.markets import MarketsConfig
+
+__all__ = ["market_notes", "settle_markets"]
+
+logger = logging.getLogger(__name__)
+
+TOLERANCE_KW = 1e-6
+
+
+def _fit_factor(needed: np.ndarray, available: np.ndarray) -> np.ndarray:
+    """Largest fraction in [0, 1] of ``needed`` that fits in ``available`` (1 where it fits)."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        factor = np.where(
+            needed <= np.maximum(available, 0.0) + TOLERANCE_KW,
+            1.0,
+            np.maximum(available, 0.0) / needed,
+        )
+    return np.clip(factor, 0.0, 1.0)
+
+
+def market_notes(markets: MarketsConfig | None, intervals: pd.DataFrame, dt_h: float) -> list[str]:
+    """What a backtest summary must say about its market streams (or their absence)."""
+    if markets is None:
+        return ["no market streams: wholesale and ancillary revenue not simulated"]
+    notes = [
+        f"market streams {', '.join(markets.stream_names)}: each window planned with perfect "
+        f"foresight of its prices ({markets.prices_csv.name}); revenue settled at the same "
+        "prices on the plant's actual output"
+    ]
+    if markets.wholesale_energy:
+        notes.append(
+            "wholesale energy is settled on the battery's own net output, separately from "
+            "(and not netted against) the retail bill"
+        )
+    if markets.products:
+        short = {
+            p.name: float(intervals[f"{p.name}_shortfall_kw"].sum() * dt_h)
+            for p in markets.products
+        }
+        notes.append(
+            "capacity awards are paid only for the part the plant could honour on its actual "
+            "power and state of charge; unpaid shortfall [kWh of award-hours]: "
+            + ", ".join(f"{k}={v:.6g}" for k, v in short.items())
+        )
+    return notes
+
+
+def settle_markets(
+    *,
+    intervals: pd.DataFrame,
+    prices: MarketPrices,
+    markets: MarketsConfig,
+    battery: Battery,
+) -> tuple[dict[str, float], pd.DataFrame]:
+    """Market revenue at actual prices on the plant's actual behaviour (module docstring).
+
+    Parameters
+    ----------
+    intervals : pandas.DataFrame
+        The backtest's interval table: ``charge_kw``, ``discharge_kw``, ``soc_start_kwh``,
+        ``soc_end_kwh`` and ``<product>_award_kw`` for every product [kW, kWh].
+    prices : MarketPrices
+        Actual prices on at least the intervals' labels.
+    markets : MarketsConfig
+        The market streams.
+    battery : Battery
+        Ratings, SOC window and efficiencies.
+
+    Returns
+    -------
+    revenue_by_stream_usd : dict of str to float
+        Revenue per market stream [$].
+    columns : pandas.DataFrame
+        On the intervals' index: ``<product>_honoured_kw``, ``<product>_shortfall_kw`` and
+        ``market_<stream>_usd`` (revenue per interval) for every stream.
+    """
+    index = intervals.index
+    dt_h = (index[1] - index[0]) / pd.Timedelta(hours=1)
+    on = prices.on(pd.DatetimeIndex(index, freq=index[1] - index[0]))
+    charge = intervals["charge_kw"].to_numpy(dtype=float)
+    discharge = intervals["discharge_kw"].to_numpy(dtype=float)
+    out: dict[str, np.ndarray] = {}
+    revenue: dict[str, float] = {}
+    if markets.wholesale_energy:
+        price = on.series(markets.wholesale_price_column).to_numpy(dtype=float)
+        per_step = price * (discharge - charge) * dt_h
+        out["market_wholesale_energy_usd"] = per_step
+        revenue["wholesale_energy"] = math.fsum(per_step)
+    if markets.products:
+        soc = [intervals[c].to_numpy(dtype=float) for c in ("soc_start_kwh", "soc_end_kwh")]
+        awards = {
+            p.name: intervals[award_column(p.name)].to_numpy(dtype=float) for p in markets.products
+        }
+        zero = np.zeros(len(index))
+        up_kw = sum((awards[p.name] for p in markets.products if p.direction.covers_up), zero)
+        down_kw = sum((awards[p.name] for p in markets.products if p.direction.covers_down), zero)
+        up_kwh = sum(
+            (awards[p.name] * p.duration_h for p in markets.products if p.direction.covers_up),
+            zero,
+        )
+        down_kwh = sum(
+            (awards[p.name] * p.duration_h for p in markets.products if p.direction.covers_down),
+            zero,
+        )
+        up_room = battery.discharge_rating_kw - (discharge - charge)
+        down_room = battery.charge_rating_kw - (charge - discharge)
+        up_energy = np.minimum(
+            *[battery.discharge_efficiency * (s - battery.soc_min_kwh) for s in soc]
+        )
+        down_energy = np.minimum(
+            *[(battery.soc_max_kwh - s) / battery.charge_efficiency for s in soc]
+        )
+        up_factor = np.minimum(_fit_factor(up_kw, up_room), _fit_factor(up_kwh, up_energy))
+        down_factor = np.minimum(
+            _fit_factor(down_kw, down_room), _fit_factor(down_kwh, down_energy)
+        )
+        for p in markets.products:
+            factor = np.ones(len(index))
+            if p.direction.covers_up:
+                factor = np.minimum(factor, up_factor)
+            if p.direction.covers_down:
+                factor = np.minimum(factor, down_factor)
+            honoured = awards[p.name] * factor
+            rate = p.revenue_rate_usd_per_kw_h(on).to_numpy(dtype=float)
+            settle = p.deployed_energy_fraction * (
+                float(p.direction.covers_up) - float(p.direction.covers_down)
+            )
+            if settle and p.deployed_energy_price_column is not None:
+                rate = rate + settle * on.series(p.deployed_energy_price_column).to_numpy(
+                    dtype=float
+                )
+            per_step = honoured * dt_h * rate
+            out[f"{p.name}_honoured_kw"] = honoured
+            out[f"{p.name}_shortfall_kw"] = awards[p.name] - honoured
+            out[f"market_{p.name}_usd"] = per_step
+            revenue[p.name] = math.fsum(per_step)
+    return revenue, pd.DataFrame(out, index=index)
