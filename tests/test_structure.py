@@ -24,7 +24,7 @@ LONG_FUNCTIONS = {
     # owned by other branches of issue 11's work (they split them there)
     ("sims/finance.py", "project_cash_flows"): "the report work splits the cash-flow table",
     ("sims/markets.py", "markets_from_table"): "the market-data work rewrites [markets]",
-    ("sims/markets.py", "settle_markets"): "the market-data work (volume caps) edits it",
+    ("sims/market_settlement.py", "settle_markets"): "split next: award pay vs shortfall",
 }
 CIRCLES = {
     # Tariff.from_urdb / Tariff.bill are the documented entry points (README), while the URDB
