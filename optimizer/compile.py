@@ -6,18 +6,50 @@ pushed later, so the model is compiled with Pyomo's own array compiler
 as one compressed-column ``HighsLp``, instead of being added row by row through the
 persistent interface. Variables that appear in no row and no objective get a column of their
 own (bounds only) so that every variable has one.
+
+Such a model may also build its per-step constraint families as Pyomo *templates*
+(:func:`templated`): the rule is called once with a symbolic step instead of once per step,
+and the compiler expands the template into every row in generated code. The rows are the
+ones the rule would have built element by element (tested on a medium case); a rule that
+cannot be templated (it branches on the step) is built element by element as before.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import highspy
 import numpy as np
 import pyomo.environ as pyo
 from pyomo.common.tee import capture_output
+from pyomo.core.base import constraint as _constraint
 from pyomo.core.base.objective import ObjectiveSense
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
-__all__ = ["compile_to_highs", "new_highs"]
+__all__ = ["compile_to_highs", "new_highs", "templated"]
+
+
+@contextmanager
+def templated(enabled: bool = True) -> Iterator[None]:
+    """Constraints constructed inside are Pyomo templates when ``enabled`` (see module doc).
+
+    Only for models compiled by :func:`compile_to_highs` (Pyomo's standard-form compiler
+    expands templates; the persistent interface would rebuild each row's expression). The
+    rules inside must index components by the step only through arithmetic (``x[t]``,
+    ``x[t - 1]``, ``p[g[t]]``) and must not branch on it. Pyomo reads a module flag at
+    construction; it is set for the block only and restored on exit (one model is built at
+    a time per process: fleets run processes, not threads).
+    """
+    if not enabled:
+        yield
+        return
+    saved = _constraint.TEMPLATIZE_CONSTRAINTS
+    _constraint.TEMPLATIZE_CONSTRAINTS = True
+    try:
+        yield
+    finally:
+        _constraint.TEMPLATIZE_CONSTRAINTS = saved
 
 
 def new_highs() -> highspy.Highs:

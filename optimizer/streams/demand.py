@@ -30,6 +30,7 @@ import pyomo.environ as pyo
 
 from core.errors import InputError
 from markets.tariff import DemandTier
+from optimizer.compile import templated
 from optimizer.core import assign
 from optimizer.streams import CoreHandles, Stream, StreamTerms
 from optimizer.streams._tiers import check_convex, padded_tiers
@@ -73,20 +74,50 @@ def _build_groups(
     b.split = pyo.Constraint(
         b.groups, rule=lambda b, g: b.peak_kw[g] == sum(b.tier_kw[g, j] for j in b.tiers)
     )
-    by_step: dict[int, list[int]] = {}
-    for g, t in pairs:
-        by_step.setdefault(t, []).append(g)
     demand = core.metered_demand_kw
-    b.cover = pyo.Constraint(
-        core.steps,
-        # Written as "sum - demand >= 0" so the mutable coefficients enter HiGHS unnegated
-        # (a bare parameter per coefficient keeps the per-solve update cheap).
-        rule=lambda b, t: sum(b.member[g, t] * b.peak_kw[g] for g in by_step[t]) - demand[t] >= 0,
-    )
+    if core.calendar is not None and len(pairs) == core.n_steps:
+        _build_one_shot_cover(b, core, pairs)
+    else:
+        by_step: dict[int, list[int]] = {}
+        for g, t in pairs:
+            by_step.setdefault(t, []).append(g)
+        b.cover = pyo.Constraint(
+            core.steps,
+            # Written as "sum - demand >= 0" so the mutable coefficients enter HiGHS
+            # unnegated (a bare parameter per coefficient keeps the per-solve update cheap).
+            rule=lambda b, t: (
+                sum(b.member[g, t] * b.peak_kw[g] for g in by_step[t]) - demand[t] >= 0
+            ),
+        )
     b.cost_usd = pyo.Expression(
         expr=sum(b.rate_usd_per_kw[g, j] * b.tier_kw[g, j] for g in b.groups for j in b.tiers)
     )
     return b.cost_usd
+
+
+def _build_one_shot_cover(b: pyo.Block, core: CoreHandles, pairs: list[tuple[int, int]]) -> None:
+    """The cover rows of a one-shot model, one group per step, built as a template.
+
+    The same rows as the general rule with a single candidate group per step; the template
+    reads ``grid_import_kw`` and is rebuilt on ``metered_demand_kw`` by the core if a stream
+    adds metered-demand terms (``CoreHandles.demand_rows``).
+    """
+    group = {t: g for g, t in pairs}
+    b.group_of_step = pyo.Param(core.steps, initialize=group, mutable=True)
+    imported, demand = core.grid_import_kw, core.metered_demand_kw
+    with templated():
+        b.cover = pyo.Constraint(
+            core.steps,
+            rule=lambda b, t: (
+                b.member[b.group_of_step[t], t] * b.peak_kw[b.group_of_step[t]] - imported[t] >= 0
+            ),
+        )
+    core.demand_rows.append(
+        (
+            b.cover,
+            lambda b, t: b.member[group[t], t] * b.peak_kw[group[t]] - demand[t] >= 0,
+        )
+    )
 
 
 def _write_tiers(block: pyo.Block, widths: np.ndarray, rates: np.ndarray) -> None:
