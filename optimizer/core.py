@@ -195,6 +195,7 @@ def finish_core(core: CoreHandles, terms: Sequence[StreamTerms]) -> None:
             m.later_steps,
             rule=lambda m, t: m.soc_kwh[t] - retention * m.soc_kwh[t - 1] - flow(m, t) == 0,
         )
+    with templated(one_shot):
         m.charge_if_charging = pyo.Constraint(
             m.steps, rule=lambda m, t: m.charge_kw[t] <= b.charge_rating_kw * m.is_charging[t]
         )

@@ -103,21 +103,18 @@ def _build_one_shot_cover(b: pyo.Block, core: CoreHandles, pairs: list[tuple[int
     adds metered-demand terms (``CoreHandles.demand_rows``).
     """
     group = {t: g for g, t in pairs}
+    # Immutable parameters read by a template hit a deprecated Pyomo call; a mutable one
+    # serves as the template's lookup, the dict when the rule is called per step.
     b.group_of_step = pyo.Param(core.steps, initialize=group, mutable=True)
-    imported, demand = core.grid_import_kw, core.metered_demand_kw
+
+    def rule(b: pyo.Block, t, demand) -> pyo.Expression:
+        g = group[t] if isinstance(t, int) else b.group_of_step[t]
+        return b.member[g, t] * b.peak_kw[g] - demand[t] >= 0
+
+    imported, metered = core.grid_import_kw, core.metered_demand_kw
     with templated():
-        b.cover = pyo.Constraint(
-            core.steps,
-            rule=lambda b, t: (
-                b.member[b.group_of_step[t], t] * b.peak_kw[b.group_of_step[t]] - imported[t] >= 0
-            ),
-        )
-    core.demand_rows.append(
-        (
-            b.cover,
-            lambda b, t: b.member[group[t], t] * b.peak_kw[group[t]] - demand[t] >= 0,
-        )
-    )
+        b.cover = pyo.Constraint(core.steps, rule=lambda b, t: rule(b, t, imported))
+    core.demand_rows.append((b.cover, lambda b, t: rule(b, t, metered)))
 
 
 def _write_tiers(block: pyo.Block, widths: np.ndarray, rates: np.ndarray) -> None:
