@@ -22,6 +22,7 @@ from contextlib import contextmanager
 import highspy
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.common.numeric_types import native_numeric_types, value
 from pyomo.common.tee import capture_output
 from pyomo.core.base import constraint as _constraint
 from pyomo.core.base.objective import ObjectiveSense
@@ -61,14 +62,41 @@ def new_highs() -> highspy.Highs:
     return h
 
 
-def _bounds(variables: list) -> tuple[np.ndarray, np.ndarray]:
-    lower = np.empty(len(variables))
-    upper = np.empty(len(variables))
+def _column_data(variables: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lower and upper bounds (+-inf for none) and integrality of each variable.
+
+    As ``VarData.bounds`` and ``is_integer() or is_binary()``, with each domain's bounds and
+    integrality looked up once per domain object rather than once per variable.
+    """
+    n = len(variables)
+    lower = np.empty(n)
+    upper = np.empty(n)
+    integer = np.zeros(n, dtype=bool)
+    by_domain: dict[int, tuple[float, float, bool]] = {}
     for k, v in enumerate(variables):
-        lb, ub = v.bounds
-        lower[k] = -np.inf if lb is None else lb
-        upper[k] = np.inf if ub is None else ub
-    return lower, upper
+        domain = v.domain
+        known = by_domain.get(id(domain))
+        if known is None:
+            d_lb, d_ub = domain.bounds()
+            known = (
+                -np.inf if d_lb is None else float(d_lb),
+                np.inf if d_ub is None else float(d_ub),
+                v.is_integer() or v.is_binary(),
+            )
+            by_domain[id(domain)] = known
+        d_lb, d_ub, integer[k] = known
+        lb, ub = v._lb, v._ub
+        if lb is None:
+            lower[k] = d_lb
+        else:
+            lb = lb if lb.__class__ in native_numeric_types else value(lb)
+            lower[k] = max(float(lb), d_lb)
+        if ub is None:
+            upper[k] = d_ub
+        else:
+            ub = ub if ub.__class__ in native_numeric_types else value(ub)
+            upper[k] = min(float(ub), d_ub)
+    return lower, upper, integer
 
 
 def compile_to_highs(model: pyo.ConcreteModel) -> tuple[highspy.Highs, dict[int, int]]:
@@ -97,7 +125,7 @@ def compile_to_highs(model: pyo.ConcreteModel) -> tuple[highspy.Highs, dict[int,
     sense = np.fromiter((row.bound_type for row in info.rows), dtype=np.int64, count=len(rhs))
     row_lower = np.where(sense <= 0, rhs, -np.inf)
     row_upper = np.where(sense >= 0, rhs, np.inf)
-    col_lower, col_upper = _bounds(columns)
+    col_lower, col_upper, integer = _column_data(columns)
 
     lp = highspy.HighsLp()
     lp.num_col_ = n_cols
@@ -114,8 +142,7 @@ def compile_to_highs(model: pyo.ConcreteModel) -> tuple[highspy.Highs, dict[int,
     lp.a_matrix_.start_ = start.astype(np.int32)
     lp.a_matrix_.index_ = a.indices.astype(np.int32)
     lp.a_matrix_.value_ = a.data.astype(float)
-    integer = [v.is_integer() or v.is_binary() for v in columns]
-    if any(integer):
+    if integer.any():
         lp.integrality_ = [
             highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
             for i in integer

@@ -35,9 +35,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.core.base.param import ParamData
 
 from markets.tariff import Tariff
 from optimizer.battery import Battery
@@ -48,6 +50,7 @@ from optimizer.window import SlotLayout, Window
 
 __all__ = [
     "CURTAIL_TIE_BREAK_USD_PER_KWH",
+    "add_param",
     "assign",
     "build_core",
     "curtailment_cost",
@@ -77,6 +80,24 @@ def assign(param: pyo.Param, values: Sequence[float] | np.ndarray) -> None:
         data._value = value
 
 
+def add_param(block: pyo.Block, name: str, *index: Any) -> pyo.Param:
+    """Add a mutable parameter over ``index`` to ``block``, every value 0.0; return it.
+
+    The same component as ``pyo.Param(*index, mutable=True, initialize=0.0)``, but its data
+    objects are created in one pass, without Pyomo's per-element rule call and validation
+    (the values written later by :func:`assign` are validated finite floats).
+    """
+    param = pyo.Param(*index, mutable=True, within=pyo.Any, default=0.0)
+    block.add_component(name, param)
+    data = param._data
+    for key in param.index_set():
+        item = ParamData(param)
+        item._index = key
+        item._value = 0.0
+        data[key] = item
+    return param
+
+
 def _bound(limit: float) -> float | None:
     return None if math.isinf(limit) else float(limit)
 
@@ -96,8 +117,8 @@ def build_core(
     m = model
     b = battery
     m.steps = pyo.RangeSet(0, n_steps - 1)
-    m.net_load_kw = pyo.Param(m.steps, mutable=True, initialize=0.0)
-    m.pv_kw = pyo.Param(m.steps, mutable=True, initialize=0.0)
+    add_param(m, "net_load_kw", m.steps)
+    add_param(m, "pv_kw", m.steps)
     m.soc_initial_kwh = pyo.Param(mutable=True, initialize=b.soc_min_kwh)
     m.terminal_min_kwh = pyo.Param(mutable=True, initialize=b.soc_min_kwh)
     m.terminal_max_kwh = pyo.Param(mutable=True, initialize=b.soc_max_kwh)

@@ -31,7 +31,7 @@ import pyomo.environ as pyo
 from core.errors import InputError
 from markets.tariff import DemandTier
 from optimizer.compile import templated
-from optimizer.core import assign
+from optimizer.core import add_param, assign
 from optimizer.streams import CoreHandles, Stream, StreamTerms
 from optimizer.streams._tiers import check_convex, padded_tiers
 from optimizer.window import Window
@@ -62,10 +62,12 @@ def _build_groups(
     b.groups = pyo.RangeSet(0, n_groups - 1)
     b.tiers = pyo.RangeSet(0, n_tiers - 1)
     b.pairs = pyo.Set(initialize=pairs, dimen=2, ordered=True)
-    b.member = pyo.Param(b.pairs, mutable=True, initialize=0.0)
-    b.floor_kw = pyo.Param(b.groups, mutable=True, initialize=0.0)
-    b.width_kw = pyo.Param(b.groups, pyo.RangeSet(0, n_tiers - 2), mutable=True, initialize=0.0)
-    b.rate_usd_per_kw = pyo.Param(b.groups, b.tiers, mutable=True, initialize=0.0)
+    add_param(b, "member", b.pairs)
+    b.floor_kw = pyo.Param(b.groups, mutable=True, initialize=0.0, within=pyo.Any)
+    b.width_kw = pyo.Param(
+        b.groups, pyo.RangeSet(0, n_tiers - 2), mutable=True, initialize=0.0, within=pyo.Any
+    )
+    b.rate_usd_per_kw = pyo.Param(b.groups, b.tiers, mutable=True, initialize=0.0, within=pyo.Any)
     b.peak_kw = pyo.Var(b.groups, bounds=lambda b, g: (b.floor_kw[g], None))
     last = n_tiers - 1
     b.tier_kw = pyo.Var(
@@ -105,7 +107,7 @@ def _build_one_shot_cover(b: pyo.Block, core: CoreHandles, pairs: list[tuple[int
     group = {t: g for g, t in pairs}
     # Immutable parameters read by a template hit a deprecated Pyomo call; a mutable one
     # serves as the template's lookup, the dict when the rule is called per step.
-    b.group_of_step = pyo.Param(core.steps, initialize=group, mutable=True)
+    b.group_of_step = pyo.Param(core.steps, initialize=group, mutable=True, within=pyo.Any)
 
     def rule(b: pyo.Block, t, demand) -> pyo.Expression:
         g = group[t] if isinstance(t, int) else b.group_of_step[t]
