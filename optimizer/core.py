@@ -80,20 +80,26 @@ def assign(param: pyo.Param, values: Sequence[float] | np.ndarray) -> None:
         data._value = value
 
 
-def add_param(block: pyo.Block, name: str, *index: Any) -> pyo.Param:
-    """Add a mutable parameter over ``index`` to ``block``, every value 0.0; return it.
+def add_param(
+    block: pyo.Block, name: str, *index: Any, values: Sequence[float] | None = None
+) -> pyo.Param:
+    """Add a mutable parameter over ``index`` to ``block``; return it.
 
-    The same component as ``pyo.Param(*index, mutable=True, initialize=0.0)``, but its data
-    objects are created in one pass, without Pyomo's per-element rule call and validation
-    (the values written later by :func:`assign` are validated finite floats).
+    The same component as ``pyo.Param(*index, mutable=True, initialize=0.0)`` (or with
+    ``values``, one float per index in index order), but its data objects are created in one
+    pass, without Pyomo's per-element rule call and validation (values come validated).
     """
     param = pyo.Param(*index, mutable=True, within=pyo.Any, default=0.0)
     block.add_component(name, param)
+    keys = list(param.index_set())
+    floats = [0.0] * len(keys) if values is None else [float(v) for v in values]
+    if len(floats) != len(keys):
+        raise ValueError(f"{param.name}: {len(floats)} values for {len(keys)} elements")
     data = param._data
-    for key in param.index_set():
+    for key, value in zip(keys, floats, strict=True):
         item = ParamData(param)
         item._index = key
-        item._value = 0.0
+        item._value = value
         data[key] = item
     return param
 

@@ -107,7 +107,7 @@ def _build_one_shot_cover(b: pyo.Block, core: CoreHandles, pairs: list[tuple[int
     group = {t: g for g, t in pairs}
     # Immutable parameters read by a template hit a deprecated Pyomo call; a mutable one
     # serves as the template's lookup, the dict when the rule is called per step.
-    b.group_of_step = pyo.Param(core.steps, initialize=group, mutable=True, within=pyo.Any)
+    add_param(b, "group_of_step", core.steps, values=[group[t] for t in range(core.n_steps)])
 
     def rule(b: pyo.Block, t, demand) -> pyo.Expression:
         g = group[t] if isinstance(t, int) else b.group_of_step[t]
