@@ -26,7 +26,12 @@ Two families of rows, each timed for both paths (HiGHS on one thread, the same
 ratio of the medians); ``objective_rel_diff`` the relative difference of the two optima
 (bounded by the MIP gap for a MILP). The last rows (``case == "target"``) check the issue's
 targets against this run's figures (:func:`target_rows`). ``short=True`` (CI) runs
-96 and 192 steps (LP and MILP), the 2,976-step LP and 30 daily re-solves (MILP and LP).
+96 and 192 steps (LP and MILP), the 2,976-step and 8,760-step LPs and 30 daily re-solves
+(MILP and LP). One-shot rows also give the process CPU time of each path (``cpu_total_s``,
+``direct_cpu_total_s``, ``cpu_ratio``): on a shared machine, wall time includes waiting for a
+core, CPU time does not (HiGHS runs on one thread).
+
+One-shot models build their per-step rows as Pyomo templates (:mod:`optimizer.compile`).
 
 Where the two paths differ by design: ``optimize_dispatch`` first solves the LP relaxation
 and stops if it never charges and discharges in one step (then it is MILP-optimal), while the
@@ -84,16 +89,17 @@ def _rel_diff(a: float, b: float) -> float:
 def _one_shot(case: DispatchCase, *, relax: bool, repeats: int) -> dict:
     best: dict | None = None
     for _ in range(repeats):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         pyomo = optimize_dispatch(
             **case.problem_kwargs(), relax_binaries=relax, mip_rel_gap=MIP_REL_GAP
         )
-        total = time.perf_counter() - started
-        started = time.perf_counter()
+        total, total_cpu = time.perf_counter() - started, time.process_time() - cpu
+        started, cpu = time.perf_counter(), time.process_time()
         direct = solve_direct(
             **case.problem_kwargs(), relax_binaries=relax, mip_rel_gap=MIP_REL_GAP
         )
         direct_total = time.perf_counter() - started
+        direct_cpu = time.process_time() - cpu
         report = pyomo.solver
         row = {
             "suite": SUITE,
@@ -110,6 +116,9 @@ def _one_shot(case: DispatchCase, *, relax: bool, repeats: int) -> dict:
             "direct_extract_s": direct.extract_s,
             "direct_total_s": direct_total,
             "ratio": total / direct_total,
+            "cpu_total_s": total_cpu,
+            "direct_cpu_total_s": direct_cpu,
+            "cpu_ratio": total_cpu / direct_cpu,
             "objective_usd": pyomo.objective_usd,
             "objective_rel_diff": _rel_diff(pyomo.objective_usd, direct.objective_usd),
             "mip_gap": report.mip_gap,
@@ -274,14 +283,12 @@ def run(short: bool) -> list[dict]:
     warm = standard_case(data_dir, n_steps=96, tariff=tariff, load_kw=load_15)
     _one_shot(warm, relax=True, repeats=1)  # imports and first-call set-up, not reported
     for n_steps, freq, start in ONE_SHOT:
-        if short and n_steps > 2976:
-            continue
         load = load_15 if freq == "15min" else load_1h
         case = standard_case(
             data_dir, n_steps=n_steps, freq=freq, start=start, tariff=tariff, load_kw=load
         )
         for relax in (True, False):
-            if short and n_steps == 2976 and not relax:
+            if short and n_steps >= 2976 and not relax:
                 continue
             row = _one_shot(case, relax=relax, repeats=3 if n_steps <= 192 else 1)
             logger.info("%s", row)
@@ -313,7 +320,8 @@ def target_rows(rows: list[dict]) -> list[dict]:
     - 192-step re-solve, LP and MILP: median <= 10 ms and <= 1.2x direct highspy (medians of
       the daily re-solves against fresh direct solves of the same problems; the direct
       MILP always runs branch and bound, the model settles by the relaxation when it can);
-    - one-shot 2,976-step month (LP, and MILP when run): build + solve <= 3x direct highspy;
+    - one-shot 2,976-step month (LP, and MILP when run): build + solve <= 3x direct highspy
+      (wall time, and process CPU time as a second reading on a shared machine);
     - one-shot hourly year (8,760 steps, when run): model build <= 1.5 s.
     """
     out = []
@@ -324,6 +332,7 @@ def target_rows(rows: list[dict]) -> list[dict]:
             out.append(_target(f"re-solve 192 {mode} vs direct", row["median_ratio"], 1.2, "x"))
         elif row["case"] == "one-shot" and row["n_steps"] == 2976:
             out.append(_target(f"month 2976 {mode} vs direct", row["ratio"], 3.0, "x"))
+            out.append(_target(f"month 2976 {mode} vs direct, cpu", row["cpu_ratio"], 3.0, "x"))
         elif row["case"] == "one-shot" and row["n_steps"] == 8760 and mode == "lp":
             out.append(_target("year 8760 build", row["build_s"], 1.5, "s"))
     return out

@@ -6,7 +6,8 @@ Public API::
                            optimize_dispatch, DispatchResult, SolverReport, Termination)
 
 :class:`DispatchModel` is built once per site and horizon length and re-solved with new data
-through a persistent HiGHS interface; :func:`optimize_dispatch` builds and solves once. Value
+through a persistent HiGHS interface; :func:`optimize_dispatch` builds and solves once, and
+:class:`OneShotDispatch` does that on every ``solve`` (for horizons solved a few times). Value
 streams (:mod:`optimizer.streams`) each add a Pyomo block and an objective term; market
 streams plug in through the same interface.
 
@@ -20,7 +21,7 @@ nothing unless the ``optimizer`` logger is at DEBUG (``logging.getLogger("optimi
 """
 
 from optimizer.battery import Battery
-from optimizer.dispatch import optimize_dispatch
+from optimizer.dispatch import OneShotDispatch, optimize_dispatch
 from optimizer.model import DEFAULT_MIP_REL_GAP, DispatchModel
 from optimizer.results import SCHEDULE_COLUMNS, DispatchResult, SolverReport, Termination
 from optimizer.state import MonthToDate, TerminalMode, TerminalSoc
@@ -34,6 +35,7 @@ __all__ = [
     "DispatchModel",
     "DispatchResult",
     "MonthToDate",
+    "OneShotDispatch",
     "SolverReport",
     "Stream",
     "StreamTerms",

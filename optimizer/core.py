@@ -35,18 +35,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.core.base.param import ParamData
 
 from markets.tariff import Tariff
 from optimizer.battery import Battery
+from optimizer.compile import templated
 from optimizer.state import TerminalMode
 from optimizer.streams import CoreHandles, StreamTerms
 from optimizer.window import SlotLayout, Window
 
 __all__ = [
     "CURTAIL_TIE_BREAK_USD_PER_KWH",
+    "add_param",
     "assign",
     "build_core",
     "curtailment_cost",
@@ -76,6 +80,30 @@ def assign(param: pyo.Param, values: Sequence[float] | np.ndarray) -> None:
         data._value = value
 
 
+def add_param(
+    block: pyo.Block, name: str, *index: Any, values: Sequence[float] | None = None
+) -> pyo.Param:
+    """Add a mutable parameter over ``index`` to ``block``; return it.
+
+    The same component as ``pyo.Param(*index, mutable=True, initialize=0.0)`` (or with
+    ``values``, one float per index in index order), but its data objects are created in one
+    pass, without Pyomo's per-element rule call and validation (values come validated).
+    """
+    param = pyo.Param(*index, mutable=True, within=pyo.Any, default=0.0)
+    block.add_component(name, param)
+    keys = list(param.index_set())
+    floats = [0.0] * len(keys) if values is None else [float(v) for v in values]
+    if len(floats) != len(keys):
+        raise ValueError(f"{param.name}: {len(floats)} values for {len(keys)} elements")
+    data = param._data
+    for key, value in zip(keys, floats, strict=True):
+        item = ParamData(param)
+        item._index = key
+        item._value = value
+        data[key] = item
+    return param
+
+
 def _bound(limit: float) -> float | None:
     return None if math.isinf(limit) else float(limit)
 
@@ -95,8 +123,8 @@ def build_core(
     m = model
     b = battery
     m.steps = pyo.RangeSet(0, n_steps - 1)
-    m.net_load_kw = pyo.Param(m.steps, mutable=True, initialize=0.0)
-    m.pv_kw = pyo.Param(m.steps, mutable=True, initialize=0.0)
+    add_param(m, "net_load_kw", m.steps)
+    add_param(m, "pv_kw", m.steps)
     m.soc_initial_kwh = pyo.Param(mutable=True, initialize=b.soc_min_kwh)
     m.terminal_min_kwh = pyo.Param(mutable=True, initialize=b.soc_min_kwh)
     m.terminal_max_kwh = pyo.Param(mutable=True, initialize=b.soc_max_kwh)
@@ -155,41 +183,57 @@ def finish_core(core: CoreHandles, terms: Sequence[StreamTerms]) -> None:
 
     for t, extra in demand_extra.items():
         m.metered_demand_kw[t].set_value(m.grid_import_kw[t] + sum(extra))
+    if demand_extra:
+        for rows, rule in core.demand_rows:
+            block = rows.parent_block()
+            for t, row in rows.items():
+                row.set_value(rule(block, t))
 
-    def balance(m, t):
-        lhs = (
+    # A one-shot model builds the step families as templates where no stream adds terms
+    # to them (optimizer.compile.templated): one rule call per family instead of per step.
+    one_shot = core.calendar is not None
+
+    def flows(m, t):
+        return (
             m.grid_import_kw[t]
             - m.grid_export_kw[t]
             - m.charge_kw[t]
             + m.discharge_kw[t]
             - m.pv_curtail_kw[t]
         )
-        if t in grid_extra:
-            lhs = lhs - sum(grid_extra[t])
-        return lhs == m.net_load_kw[t]
 
-    m.balance = pyo.Constraint(m.steps, rule=balance)
+    if grid_extra:
+        rule = lambda m, t: flows(m, t) - sum(grid_extra.get(t, ())) == m.net_load_kw[t]  # noqa: E731
+    else:
+        rule = lambda m, t: flows(m, t) == m.net_load_kw[t]  # noqa: E731
+    with templated(one_shot and not grid_extra):
+        m.balance = pyo.Constraint(m.steps, rule=rule)
 
-    def soc(m, t):
-        flow = eta_c * dt * m.charge_kw[t] - (dt / eta_d) * m.discharge_kw[t]
-        if t in stored_extra:
-            flow = flow + sum(stored_extra[t])
-        if t == 0:
-            return m.soc_kwh[0] - flow == retention * m.soc_initial_kwh
-        return m.soc_kwh[t] - retention * m.soc_kwh[t - 1] - flow == 0
+    def flow(m, t):
+        energy = eta_c * dt * m.charge_kw[t] - (dt / eta_d) * m.discharge_kw[t]
+        if stored_extra:
+            return energy + sum(stored_extra.get(t, ()))
+        return energy
 
-    m.soc_balance = pyo.Constraint(m.steps, rule=soc)
-    m.charge_if_charging = pyo.Constraint(
-        m.steps, rule=lambda m, t: m.charge_kw[t] <= b.charge_rating_kw * m.is_charging[t]
-    )
-    m.discharge_if_not_charging = pyo.Constraint(
-        m.steps,
-        rule=lambda m, t: m.discharge_kw[t] <= b.discharge_rating_kw * (1 - m.is_charging[t]),
-    )
-    if not b.grid_charging:
-        m.charge_from_pv = pyo.Constraint(
-            m.steps, rule=lambda m, t: m.charge_kw[t] + m.pv_curtail_kw[t] <= m.pv_kw[t]
+    m.soc_first = pyo.Constraint(expr=m.soc_kwh[0] - flow(m, 0) == retention * m.soc_initial_kwh)
+    m.later_steps = pyo.RangeSet(1, last)
+    with templated(one_shot and not stored_extra):
+        m.soc_balance = pyo.Constraint(
+            m.later_steps,
+            rule=lambda m, t: m.soc_kwh[t] - retention * m.soc_kwh[t - 1] - flow(m, t) == 0,
         )
+    with templated(one_shot):
+        m.charge_if_charging = pyo.Constraint(
+            m.steps, rule=lambda m, t: m.charge_kw[t] <= b.charge_rating_kw * m.is_charging[t]
+        )
+        m.discharge_if_not_charging = pyo.Constraint(
+            m.steps,
+            rule=lambda m, t: m.discharge_kw[t] <= b.discharge_rating_kw * (1 - m.is_charging[t]),
+        )
+        if not b.grid_charging:
+            m.charge_from_pv = pyo.Constraint(
+                m.steps, rule=lambda m, t: m.charge_kw[t] + m.pv_curtail_kw[t] <= m.pv_kw[t]
+            )
     m.terminal_soc = pyo.Constraint(
         expr=pyo.inequality(m.terminal_min_kwh, m.soc_kwh[last], m.terminal_max_kwh)
     )

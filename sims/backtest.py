@@ -64,11 +64,16 @@ logger = logging.getLogger(__name__)
 _HOURS_PER_YEAR = 8766.0
 
 
-def _default_factory(config: BacktestConfig, data: SiteData, freq: str) -> ModelFactory:
-    from optimizer import DispatchModel
+def _default_factory(
+    config: BacktestConfig, data: SiteData, freq: str, *, one_shot: bool = False
+) -> ModelFactory:
+    from optimizer import DispatchModel, OneShotDispatch
+
+    # the month-long bound solves each length a few times: a model per solve is cheaper
+    model_class = OneShotDispatch if one_shot else DispatchModel
 
     def build(n_steps: int):
-        return DispatchModel(
+        return model_class(
             battery=config.battery,
             tariff=data.tariff,
             n_steps=n_steps,
@@ -261,7 +266,7 @@ def run_backtest(
         perfect = _run_one(oracle, **run)
     if forecast.compare_prescient:
         # the bound's own models: a month-long horizon per month length
-        bound_factory = model_factory or _default_factory(config, data, freq)
+        bound_factory = model_factory or _default_factory(config, data, freq, one_shot=True)
         prescient = _run_one(oracle, **{**run, "factory": bound_factory}, horizon=Horizon.MONTH)
     return _run_one(config, **run, perfect=perfect, prescient=prescient, started=started)
 

@@ -67,7 +67,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -110,6 +110,12 @@ class CoreHandles:
         The one window the model will solve, when it is known at build time (one-shot
         solves); None for a re-solvable model. With it, a stream may create membership only
         for each step's actual group (``slots`` is then exact as well).
+    demand_rows : list of (Constraint, rule)
+        Per-step constraint families a one-shot model built as templates on
+        ``grid_import_kw`` in place of ``metered_demand_kw`` (templates cannot read an
+        indexed Expression; see :func:`optimizer.compile.templated`). If a stream adds
+        metered-demand terms, the core rebuilds each of their rows from ``rule``, which reads
+        ``metered_demand_kw``. Streams append to it during ``build``.
     """
 
     model: pyo.ConcreteModel
@@ -127,6 +133,7 @@ class CoreHandles:
     soc_initial_kwh: Any
     metered_demand_kw: Any
     calendar: Window | None = None
+    demand_rows: list[tuple[Any, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -119,8 +119,10 @@ class CapacityStream(Stream):
             bound = min(bound, self.volume_cap.award_cap_kw)
         b = block
         b.award_kw = pyo.Var(core.steps, bounds=(0.0, bound))
-        b.rate_usd_per_kw_h = pyo.Param(core.steps, mutable=True, initialize=0.0)
-        b.energy_price_usd_per_kwh = pyo.Param(core.steps, mutable=True, initialize=0.0)
+        b.rate_usd_per_kw_h = pyo.Param(core.steps, mutable=True, initialize=0.0, within=pyo.Any)
+        b.energy_price_usd_per_kwh = pyo.Param(
+            core.steps, mutable=True, initialize=0.0, within=pyo.Any
+        )
         settle = f * (up - down)
         b.revenue_usd = pyo.Expression(
             expr=sum(

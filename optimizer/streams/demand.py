@@ -32,7 +32,8 @@ import pyomo.environ as pyo
 
 from core.errors import InputError
 from markets.tariff import DemandTier
-from optimizer.core import assign
+from optimizer.compile import templated
+from optimizer.core import add_param, assign
 from optimizer.streams import CoreHandles, Stream, StreamTerms
 from optimizer.streams._tiers import check_convex, padded_tiers
 from optimizer.window import Window
@@ -79,10 +80,12 @@ def _build_groups(
     b.groups = pyo.RangeSet(0, n_groups - 1)
     b.tiers = pyo.RangeSet(0, n_tiers - 1)
     b.pairs = pyo.Set(initialize=pairs, dimen=2, ordered=True)
-    b.member = pyo.Param(b.pairs, mutable=True, initialize=0.0)
-    b.floor_kw = pyo.Param(b.groups, mutable=True, initialize=0.0)
-    b.width_kw = pyo.Param(b.groups, pyo.RangeSet(0, n_tiers - 2), mutable=True, initialize=0.0)
-    b.rate_usd_per_kw = pyo.Param(b.groups, b.tiers, mutable=True, initialize=0.0)
+    add_param(b, "member", b.pairs)
+    b.floor_kw = pyo.Param(b.groups, mutable=True, initialize=0.0, within=pyo.Any)
+    b.width_kw = pyo.Param(
+        b.groups, pyo.RangeSet(0, n_tiers - 2), mutable=True, initialize=0.0, within=pyo.Any
+    )
+    b.rate_usd_per_kw = pyo.Param(b.groups, b.tiers, mutable=True, initialize=0.0, within=pyo.Any)
     b.peak_kw = pyo.Var(b.groups, bounds=lambda b, g: (b.floor_kw[g], None))
     last = n_tiers - 1
     b.tier_kw = pyo.Var(
@@ -91,20 +94,47 @@ def _build_groups(
     b.split = pyo.Constraint(
         b.groups, rule=lambda b, g: b.peak_kw[g] == sum(b.tier_kw[g, j] for j in b.tiers)
     )
-    by_step: dict[int, list[int]] = {}
-    for g, t in pairs:
-        by_step.setdefault(t, []).append(g)
     demand = core.metered_demand_kw
-    b.cover = pyo.Constraint(
-        core.steps,
-        # Written as "sum - demand >= 0" so the mutable coefficients enter HiGHS unnegated
-        # (a bare parameter per coefficient keeps the per-solve update cheap).
-        rule=lambda b, t: sum(b.member[g, t] * b.peak_kw[g] for g in by_step[t]) - demand[t] >= 0,
-    )
+    if core.calendar is not None and len(pairs) == core.n_steps:
+        _build_one_shot_cover(b, core, pairs)
+    else:
+        by_step: dict[int, list[int]] = {}
+        for g, t in pairs:
+            by_step.setdefault(t, []).append(g)
+        b.cover = pyo.Constraint(
+            core.steps,
+            # Written as "sum - demand >= 0" so the mutable coefficients enter HiGHS
+            # unnegated (a bare parameter per coefficient keeps the per-solve update cheap).
+            rule=lambda b, t: (
+                sum(b.member[g, t] * b.peak_kw[g] for g in by_step[t]) - demand[t] >= 0
+            ),
+        )
     b.cost_usd = pyo.Expression(
         expr=sum(b.rate_usd_per_kw[g, j] * b.tier_kw[g, j] for g in b.groups for j in b.tiers)
     )
     return b.cost_usd
+
+
+def _build_one_shot_cover(b: pyo.Block, core: CoreHandles, pairs: list[tuple[int, int]]) -> None:
+    """The cover rows of a one-shot model, one group per step, built as a template.
+
+    The same rows as the general rule with a single candidate group per step; the template
+    reads ``grid_import_kw`` and is rebuilt on ``metered_demand_kw`` by the core if a stream
+    adds metered-demand terms (``CoreHandles.demand_rows``).
+    """
+    group = {t: g for g, t in pairs}
+    # Immutable parameters read by a template hit a deprecated Pyomo call; a mutable one
+    # serves as the template's lookup, the dict when the rule is called per step.
+    add_param(b, "group_of_step", core.steps, values=[group[t] for t in range(core.n_steps)])
+
+    def rule(b: pyo.Block, t, demand) -> pyo.Expression:
+        g = group[t] if isinstance(t, int) else b.group_of_step[t]
+        return b.member[g, t] * b.peak_kw[g] - demand[t] >= 0
+
+    imported, metered = core.grid_import_kw, core.metered_demand_kw
+    with templated():
+        b.cover = pyo.Constraint(core.steps, rule=lambda b, t: rule(b, t, imported))
+    core.demand_rows.append((b.cover, lambda b, t: rule(b, t, metered)))
 
 
 def _write_tiers(block: pyo.Block, widths: np.ndarray, rates: np.ndarray) -> None:

@@ -156,10 +156,12 @@ class DemandResponseStream(Stream):
         """Delivered-reduction variable per step, bounded by net output and the commitment."""
         b = block
         dt = core.dt_h
-        b.committed_kw = pyo.Param(core.steps, mutable=True, initialize=0.0)
-        b.capacity_usd = pyo.Param(core.steps, mutable=True, initialize=0.0)
-        b.energy_usd_per_kwh = pyo.Param(core.steps, mutable=True, initialize=0.0)
-        b.shortfall_usd_per_kwh = pyo.Param(core.steps, mutable=True, initialize=0.0)
+        b.committed_kw = pyo.Param(core.steps, mutable=True, initialize=0.0, within=pyo.Any)
+        b.capacity_usd = pyo.Param(core.steps, mutable=True, initialize=0.0, within=pyo.Any)
+        b.energy_usd_per_kwh = pyo.Param(core.steps, mutable=True, initialize=0.0, within=pyo.Any)
+        b.shortfall_usd_per_kwh = pyo.Param(
+            core.steps, mutable=True, initialize=0.0, within=pyo.Any
+        )
         b.delivered_kw = pyo.Var(core.steps)
         b.by_output = pyo.Constraint(
             core.steps,

@@ -33,7 +33,7 @@ import pyomo.environ as pyo
 
 from core.errors import InputError
 from markets.tariff import Tariff
-from optimizer.core import assign
+from optimizer.core import add_param, assign
 from optimizer.streams import CoreHandles, Stream, StreamTerms
 from optimizer.streams._tiers import check_convex, padded_tiers
 from optimizer.window import Window
@@ -69,7 +69,7 @@ class EnergyStream(Stream):
         gi = core.grid_import_kw
         # price * dt: the cost of 1 kW imported over the step; a bare parameter per
         # coefficient keeps the persistent solver's per-solve update cheap.
-        b.import_cost_usd_per_kw = pyo.Param(core.steps, mutable=True, initialize=0.0)
+        add_param(b, "import_cost_usd_per_kw", core.steps)
         b._tiered = charges.is_tiered
         cost = sum(b.import_cost_usd_per_kw[t] * gi[t] for t in core.steps)
         if charges.is_tiered:
@@ -88,8 +88,10 @@ class EnergyStream(Stream):
         b.tiers = pyo.RangeSet(0, n_tiers - 1)
         b.pairs = pyo.Set(initialize=core.slots.pairs, dimen=2, ordered=True)
         # Hours of step t that count in month slot k: dt if t is in k, else 0.
-        b.member_h = pyo.Param(b.pairs, mutable=True, initialize=0.0)
-        b.width_kwh = pyo.Param(b.groups, pyo.RangeSet(0, n_tiers - 2), mutable=True, initialize=0)
+        add_param(b, "member_h", b.pairs)
+        b.width_kwh = pyo.Param(
+            b.groups, pyo.RangeSet(0, n_tiers - 2), mutable=True, initialize=0.0, within=pyo.Any
+        )
         last = n_tiers - 1
         b.tier_kwh = pyo.Var(
             b.groups,

@@ -32,7 +32,7 @@ import pyomo.environ as pyo
 
 from core.errors import InputError
 from markets.tariff import ExportMode, Tariff
-from optimizer.core import assign
+from optimizer.core import add_param, assign
 from optimizer.streams import CoreHandles, Stream, StreamTerms
 from optimizer.window import Window
 
@@ -97,7 +97,7 @@ class ExportStream(Stream):
         b._net_metering = tariff.export.mode is ExportMode.NET_METERING
         if not b._net_metering:
             # -sell * dt: the (negative) cost of 1 kW exported over the step.
-            b.export_cost_usd_per_kw = pyo.Param(core.steps, mutable=True, initialize=0.0)
+            add_param(b, "export_cost_usd_per_kw", core.steps)
             b.cost_usd = pyo.Expression(
                 expr=sum(b.export_cost_usd_per_kw[t] * ge[t] for t in core.steps)
             )
@@ -123,10 +123,10 @@ class ExportStream(Stream):
         b.groups = pyo.RangeSet(0, n_groups - 1)
         b.pairs = pyo.Set(initialize=pairs, dimen=2, ordered=True)
         # Hours of step t that count in group g: dt if t is in g, else 0.
-        b.member_h = pyo.Param(b.pairs, mutable=True, initialize=0.0)
-        b.minus_member_h = pyo.Param(b.pairs, mutable=True, initialize=0.0)
-        b.carried_kwh = pyo.Param(b.groups, mutable=True, initialize=0.0)
-        b.carried_import_usd = pyo.Param(mutable=True, initialize=0.0)
+        add_param(b, "member_h", b.pairs)
+        add_param(b, "minus_member_h", b.pairs)
+        b.carried_kwh = pyo.Param(b.groups, mutable=True, initialize=0.0, within=pyo.Any)
+        b.carried_import_usd = pyo.Param(mutable=True, initialize=0.0, within=pyo.Any)
         b.billed_kwh = pyo.Var(b.groups, bounds=(0.0, None))
         gi, ge = core.grid_import_kw, core.grid_export_kw
         by_group: dict[int, list[int]] = {}

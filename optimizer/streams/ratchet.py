@@ -83,9 +83,9 @@ class RatchetStream(Stream):
         b.slots = pyo.RangeSet(0, n_slots - 1)
         earlier = [(j, k) for k in range(n_slots) for j in range(k)]
         b.earlier = pyo.Set(initialize=earlier, dimen=2, ordered=True)
-        b.looks_back = pyo.Param(b.earlier, mutable=True, initialize=0.0)
-        b.reference_kw = pyo.Param(mutable=True, initialize=0.0)
-        b.rate_usd_per_kw = pyo.Param(b.slots, mutable=True, initialize=0.0)
+        b.looks_back = pyo.Param(b.earlier, mutable=True, initialize=0.0, within=pyo.Any)
+        b.reference_kw = pyo.Param(mutable=True, initialize=0.0, within=pyo.Any)
+        b.rate_usd_per_kw = pyo.Param(b.slots, mutable=True, initialize=0.0, within=pyo.Any)
         b.extra_kw = pyo.Var(b.slots, bounds=(0.0, None))
         fraction = tariff.ratchet.lookback_fraction
         peak = flat.peak_kw

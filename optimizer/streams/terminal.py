@@ -35,7 +35,7 @@ class TerminalValueStream(Stream):
 
     def build(self, block: pyo.Block, core: CoreHandles) -> StreamTerms:
         """One mutable objective coefficient on the last SOC."""
-        block.value_usd_per_kwh = pyo.Param(mutable=True, initialize=0.0)
+        block.value_usd_per_kwh = pyo.Param(mutable=True, initialize=0.0, within=pyo.Any)
         last = core.n_steps - 1
         block.cost_usd = pyo.Expression(expr=-block.value_usd_per_kwh * core.soc_kwh[last])
         return StreamTerms(objective_usd=block.cost_usd)

@@ -80,7 +80,7 @@ class WholesaleEnergyStream(Stream):
         """Price parameter per step; revenue on net battery output."""
         b = block
         dt = core.dt_h
-        b.price_usd_per_kwh = pyo.Param(core.steps, mutable=True, initialize=0.0)
+        b.price_usd_per_kwh = pyo.Param(core.steps, mutable=True, initialize=0.0, within=pyo.Any)
         b.revenue_usd = pyo.Expression(
             expr=sum(
                 b.price_usd_per_kwh[t] * dt * (core.discharge_kw[t] - core.charge_kw[t])
