@@ -161,7 +161,10 @@ _CASH_FLOW_NOTE = (
 
 
 def _money(value: float) -> str:
-    return "n/a" if math.isnan(value) else ("0.00" if value == 0 else f"{value:,.2f}")
+    """Two decimals; never "-0.00"."""
+    if math.isnan(value):
+        return "n/a"
+    return "0.00" if abs(value) < 0.005 else f"{value:,.2f}"
 
 
 def _summary_rows(result: BacktestResult) -> str:
@@ -232,7 +235,13 @@ def _monthly_html(result: BacktestResult) -> str:
         )
         if c in result.monthly.columns
     ]
-    return _monthly_split(result, monthly_cols).to_html(float_format=_money, na_rep="")
+    table = _monthly_split(result, monthly_cols)
+    if "peak_reduction_fraction" in table:
+        table["peak_reduction_fraction"] = [
+            "" if pd.isna(v) else _fmt_percent(v) for v in table["peak_reduction_fraction"]
+        ]
+        table = table.rename(columns={"peak_reduction_fraction": "peak_reduction"})
+    return table.to_html(float_format=_money, na_rep="")
 
 
 def _plotly_tag(plotly: Literal["inline", "file"]) -> str:

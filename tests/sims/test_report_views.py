@@ -161,6 +161,8 @@ def test_comparison_agrees_with_the_summaries(result):
     page = render_report(result)
     assert "<h2>Forecast vs perfect foresight</h2>" in page
     assert f"{100 * s.capture_ratio:,.1f} %" in page
+    cells = {cell for table in _tables(page) for row in table for cell in row}
+    assert not cells & {"-0.00", "-0", "NaN", "nan"}
 
 
 # -- 3. the zoomable interval view ------------------------------------------------------------
