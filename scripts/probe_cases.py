@@ -423,10 +423,10 @@ PROBES: list[Probe] = [
     ),
     Probe(
         "7 traceback",
-        "Ctrl-C during a backtest (SIGINT)",
-        lambda r: bt(r, "site.toml", "out-ctrl-c"),
+        "Ctrl-C during a backtest (SIGINT; a 21-day site)",
+        with_files("", {"long.csv": site_csv(days=21)}, config("ctrlc", csv="long.csv")),
         expect=(130,),
-        interrupt_after_s=8.0,
+        interrupt_after_s=1.0,
     ),
     # configuration errors (the issue found them exemplary; kept as a regression)
     Probe(

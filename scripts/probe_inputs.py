@@ -84,6 +84,12 @@ def run_probe(probe: Probe, root: Path) -> Outcome:
             process = subprocess.Popen(
                 command, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
             )
+            # the output folder is made once the inputs are checked, just before computing:
+            # interrupt the computing, not the interpreter's start-up
+            out = Path(argv[argv.index("--out") + 1])
+            deadline = time.monotonic() + 300
+            while not out.exists() and process.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.05)
             time.sleep(probe.interrupt_after_s)
             process.send_signal(signal.SIGINT)
             stdout, stderr = process.communicate(timeout=120)

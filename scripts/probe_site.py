@@ -43,7 +43,7 @@ class Probe:
     expect: tuple[int, ...] = (2,)
     bad: bool = True
     check: Callable[[str, str], str | None] | None = None
-    interrupt_after_s: float | None = None
+    interrupt_after_s: float | None = None  # SIGINT this long after --out appears
     hold_lock: str | None = None
 
 
