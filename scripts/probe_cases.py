@@ -377,7 +377,15 @@ PROBES: list[Probe] = [
     Probe(
         "7 traceback",
         "bill --tz Mars/Olympus",
-        lambda r: ["bill", str(r / "tariff.json"), str(r / "site.csv"), "--tz", "Mars/Olympus"],
+        lambda r: [
+            "bill",
+            str(r / "tariff.json"),
+            str(r / "site.csv"),
+            "--column",
+            "load_kw",
+            "--tz",
+            "Mars/Olympus",
+        ],
     ),
     Probe(
         "7 traceback",
@@ -423,8 +431,8 @@ PROBES: list[Probe] = [
     ),
     Probe(
         "7 traceback",
-        "Ctrl-C during a backtest (SIGINT; a 21-day site)",
-        with_files("", {"long.csv": site_csv(days=21)}, config("ctrlc", csv="long.csv")),
+        "Ctrl-C during a backtest (SIGINT; a 120-day site)",
+        with_files("", {"long.csv": site_csv(days=120)}, config("ctrlc", csv="long.csv")),
         expect=(130,),
         interrupt_after_s=1.0,
     ),

@@ -52,13 +52,16 @@ class Outcome:
 
 # -- running -----------------------------------------------------------------------------------
 def _first_line(stdout: str, stderr: str) -> str:
-    """The exception of a traceback; else the first stderr line that is not a logged warning;
-    else the first line of stdout; else the first warning."""
+    """The exception of a traceback; else the first stderr line that is not a logged warning
+    (argparse's error line after its usage); else the first line of stdout; else the first
+    warning."""
     err = [line.strip() for line in stderr.splitlines() if line.strip()]
     out = [line.strip() for line in stdout.splitlines() if line.strip()]
     if "Traceback (most recent call last):" in stdout + stderr:
         return (err or out)[-1]
     plain = [line for line in err if not line.startswith("WARNING ")]
+    if plain and plain[0].startswith("usage:"):
+        return plain[-1]  # argparse: the usage, then "PROG: error: ..."
     return (plain or out or err or [""])[0]
 
 
