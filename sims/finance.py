@@ -48,6 +48,7 @@ __all__ = [
     "FadeResponse",
     "FinanceInputs",
     "FinanceResult",
+    "capex_usd",
     "project_cash_flows",
 ]
 
@@ -201,6 +202,133 @@ def _payback_years(net: np.ndarray) -> float:
     return math.inf
 
 
+_FLOW_COLUMNS = (
+    "capacity_fraction",
+    "capex_usd",
+    "savings_usd",
+    "om_usd",
+    "augmentation_usd",
+    "replacement_usd",
+    "itc_usd",
+    "depreciation_usd",
+    "tax_usd",
+)
+_CASH_COLUMNS = (
+    "capex_usd",
+    "savings_usd",
+    "om_usd",
+    "augmentation_usd",
+    "replacement_usd",
+    "itc_usd",
+    "tax_usd",
+)
+"""The columns that are cash (depreciation is not: it enters only through the tax)."""
+
+
+def _check_project(
+    inputs: FinanceInputs,
+    power_kw: float,
+    energy_kwh: float,
+    first_year_savings_usd: float,
+    cycles_per_year: float,
+) -> None:
+    if not isinstance(inputs, FinanceInputs):
+        raise InputError("inputs", type(inputs).__name__, "a FinanceInputs")
+    require_nonnegative("power_kw", power_kw)
+    require_nonnegative("energy_kwh", energy_kwh)
+    if not math.isfinite(first_year_savings_usd):
+        raise InputError("first_year_savings_usd", first_year_savings_usd, "a finite number")
+    require_nonnegative("cycles_per_year", cycles_per_year)
+
+
+def capex_usd(inputs: FinanceInputs, *, power_kw: float, energy_kwh: float) -> float:
+    """Installed cost ``capex_fixed_usd + capex_usd_per_kw * power_kw
+    + capex_usd_per_kwh * energy_kwh`` [$]."""
+    return (
+        inputs.capex_fixed_usd
+        + inputs.capex_usd_per_kw * power_kw
+        + inputs.capex_usd_per_kwh * energy_kwh
+    )
+
+
+def _operating_years(
+    inputs: FinanceInputs,
+    cols: dict[str, np.ndarray],
+    *,
+    power_kw: float,
+    energy_kwh: float,
+    first_year_savings_usd: float,
+    cycles_per_year: float,
+) -> None:
+    """Fill capacity, savings, O&M, augmentation and replacement of years 1..N in place."""
+    n = inputs.analysis_years
+    fade = inputs.fade_fraction_per_year + inputs.fade_fraction_per_cycle * cycles_per_year
+    om_year1 = inputs.om_usd_per_kw_year * power_kw + inputs.om_usd_per_kwh_year * energy_kwh
+    replacement_cost = (
+        inputs.replacement_usd_per_kwh * energy_kwh + inputs.replacement_usd_per_kw * power_kw
+    )
+    capacity = 1.0
+    for y in range(1, n + 1):
+        cols["capacity_fraction"][y] = capacity
+        cols["savings_usd"][y] = (
+            first_year_savings_usd * (1 + inputs.savings_escalation_fraction) ** (y - 1) * capacity
+        )
+        cols["om_usd"][y] = -om_year1 * (1 + inputs.om_escalation_fraction) ** (y - 1)
+        next_capacity = max(capacity - fade, 0.0)
+        if y < n and inputs.fade_response is FadeResponse.AUGMENT and fade > 0:
+            cols["augmentation_usd"][y] = (
+                -(capacity - next_capacity) * energy_kwh * inputs.augmentation_usd_per_kwh
+            )
+            next_capacity = capacity
+        elif (
+            y < n
+            and inputs.fade_response is FadeResponse.REPLACE
+            and next_capacity < inputs.replacement_threshold_fraction
+        ):
+            cols["replacement_usd"][y] = -replacement_cost
+            next_capacity = 1.0
+        capacity = next_capacity
+
+
+def _incentives_and_tax(inputs: FinanceInputs, cols: dict[str, np.ndarray], capex: float) -> None:
+    """Fill the ITC, the MACRS depreciation and the tax in place (see the module docstring)."""
+    n = inputs.analysis_years
+    cols["itc_usd"][1] = inputs.itc_fraction * capex
+    if inputs.macrs:
+        basis = capex * (1.0 - inputs.itc_fraction / 2.0)
+        span = min(n, len(MACRS_5_YEAR_FRACTIONS))
+        cols["depreciation_usd"][1 : span + 1] = basis * np.asarray(MACRS_5_YEAR_FRACTIONS[:span])
+    taxable = (
+        cols["savings_usd"]
+        + cols["om_usd"]
+        + cols["augmentation_usd"]
+        + cols["replacement_usd"]
+        - cols["depreciation_usd"]
+    )
+    taxable[0] = 0.0
+    cols["tax_usd"] = -inputs.tax_rate_fraction * taxable
+
+
+def _returns(frame: pd.DataFrame, rate: float, capex: float) -> FinanceResult:
+    """Add net, discounted and cumulative columns; NPV, IRR and payback."""
+    net = frame[list(_CASH_COLUMNS)].sum(axis=1).to_numpy()
+    discounted = net / (1 + rate) ** frame.index.to_numpy()
+    frame["net_usd"] = net
+    frame["discounted_net_usd"] = discounted
+    frame["cumulative_net_usd"] = np.cumsum(net)
+    frame["cumulative_discounted_net_usd"] = np.cumsum(discounted)
+    signs = np.sign(net[net != 0])
+    irr = float(npf.irr(net)) if len(signs) and (signs > 0).any() and (signs < 0).any() else np.nan
+    return FinanceResult(
+        cash_flows=frame,
+        capex_usd=float(capex),
+        npv_usd=float(npf.npv(rate, net)),
+        irr_fraction=irr,
+        simple_payback_years=_payback_years(net),
+        discounted_payback_years=_payback_years(discounted),
+    )
+
+
 def project_cash_flows(
     inputs: FinanceInputs,
     *,
@@ -228,99 +356,19 @@ def project_cash_flows(
     -------
     FinanceResult
     """
-    if not isinstance(inputs, FinanceInputs):
-        raise InputError("inputs", type(inputs).__name__, "a FinanceInputs")
-    require_nonnegative("power_kw", power_kw)
-    require_nonnegative("energy_kwh", energy_kwh)
-    if not math.isfinite(first_year_savings_usd):
-        raise InputError("first_year_savings_usd", first_year_savings_usd, "a finite number")
-    require_nonnegative("cycles_per_year", cycles_per_year)
-
+    _check_project(inputs, power_kw, energy_kwh, first_year_savings_usd, cycles_per_year)
     n = inputs.analysis_years
-    years = np.arange(n + 1)
-    capex = (
-        inputs.capex_fixed_usd
-        + inputs.capex_usd_per_kw * power_kw
-        + inputs.capex_usd_per_kwh * energy_kwh
-    )
-    fade = inputs.fade_fraction_per_year + inputs.fade_fraction_per_cycle * cycles_per_year
-    om_year1 = inputs.om_usd_per_kw_year * power_kw + inputs.om_usd_per_kwh_year * energy_kwh
-    replacement_cost = (
-        inputs.replacement_usd_per_kwh * energy_kwh + inputs.replacement_usd_per_kw * power_kw
-    )
-    basis = capex * (1.0 - inputs.itc_fraction / 2.0)
-
-    cols = {
-        name: np.zeros(n + 1)
-        for name in (
-            "capacity_fraction",
-            "capex_usd",
-            "savings_usd",
-            "om_usd",
-            "augmentation_usd",
-            "replacement_usd",
-            "itc_usd",
-            "depreciation_usd",
-            "tax_usd",
-        )
-    }
+    capex = capex_usd(inputs, power_kw=power_kw, energy_kwh=energy_kwh)
+    cols = {name: np.zeros(n + 1) for name in _FLOW_COLUMNS}
     cols["capex_usd"][0] = -capex
-    capacity = 1.0
-    for y in range(1, n + 1):
-        cols["capacity_fraction"][y] = capacity
-        cols["savings_usd"][y] = (
-            first_year_savings_usd * (1 + inputs.savings_escalation_fraction) ** (y - 1) * capacity
-        )
-        cols["om_usd"][y] = -om_year1 * (1 + inputs.om_escalation_fraction) ** (y - 1)
-        if inputs.macrs and y <= len(MACRS_5_YEAR_FRACTIONS):
-            cols["depreciation_usd"][y] = basis * MACRS_5_YEAR_FRACTIONS[y - 1]
-        next_capacity = max(capacity - fade, 0.0)
-        if y < n and inputs.fade_response is FadeResponse.AUGMENT and fade > 0:
-            cols["augmentation_usd"][y] = (
-                -(capacity - next_capacity) * energy_kwh * inputs.augmentation_usd_per_kwh
-            )
-            next_capacity = capacity
-        elif (
-            y < n
-            and inputs.fade_response is FadeResponse.REPLACE
-            and next_capacity < inputs.replacement_threshold_fraction
-        ):
-            cols["replacement_usd"][y] = -replacement_cost
-            next_capacity = 1.0
-        capacity = next_capacity
-    cols["itc_usd"][1] = inputs.itc_fraction * capex
-    taxable = (
-        cols["savings_usd"]
-        + cols["om_usd"]
-        + cols["augmentation_usd"]
-        + cols["replacement_usd"]
-        - cols["depreciation_usd"]
+    _operating_years(
+        inputs,
+        cols,
+        power_kw=power_kw,
+        energy_kwh=energy_kwh,
+        first_year_savings_usd=first_year_savings_usd,
+        cycles_per_year=cycles_per_year,
     )
-    taxable[0] = 0.0
-    cols["tax_usd"] = -inputs.tax_rate_fraction * taxable
-    net = (
-        cols["capex_usd"]
-        + cols["savings_usd"]
-        + cols["om_usd"]
-        + cols["augmentation_usd"]
-        + cols["replacement_usd"]
-        + cols["itc_usd"]
-        + cols["tax_usd"]
-    )
-    rate = inputs.discount_rate_fraction
-    discounted = net / (1 + rate) ** years
-    frame = pd.DataFrame(cols, index=pd.Index(years, name="year"))
-    frame["net_usd"] = net
-    frame["discounted_net_usd"] = discounted
-    frame["cumulative_net_usd"] = np.cumsum(net)
-    frame["cumulative_discounted_net_usd"] = np.cumsum(discounted)
-    signs = np.sign(net[net != 0])
-    irr = float(npf.irr(net)) if len(signs) and (signs > 0).any() and (signs < 0).any() else np.nan
-    return FinanceResult(
-        cash_flows=frame,
-        capex_usd=float(capex),
-        npv_usd=float(npf.npv(rate, net)),
-        irr_fraction=irr,
-        simple_payback_years=_payback_years(net),
-        discounted_payback_years=_payback_years(discounted),
-    )
+    _incentives_and_tax(inputs, cols, capex)
+    frame = pd.DataFrame(cols, index=pd.Index(np.arange(n + 1), name="year"))
+    return _returns(frame, inputs.discount_rate_fraction, capex)

@@ -42,7 +42,7 @@ from sims.fleet_io import (
     watch_parent,
     write_site_atomically,
 )
-from sims.outputs import write_outputs
+from sims.outputs import run_manifest, write_outputs
 from sims.results import BacktestResult
 
 __all__ = ["FLEET_COLUMNS", "FleetResult", "run_config_file", "run_fleet", "validate_configs"]
@@ -106,6 +106,7 @@ class _Site:
     path: Path
     inputs_sha256: str
     files: dict[str, str]
+    run: dict[str, object]  # sims.outputs.run_manifest of the site's config, made at the start
 
 
 def _timed(
@@ -255,7 +256,15 @@ def _run_locked(
     sites = []
     for path, config in loaded:
         digest, files = input_hash(path, config)
-        sites.append(_Site(stem=path.stem, path=path, inputs_sha256=digest, files=files))
+        sites.append(
+            _Site(
+                stem=path.stem,
+                path=path,
+                inputs_sha256=digest,
+                files=files,
+                run=run_manifest(config),
+            )
+        )
     rows: dict[str, dict[str, object]] = {}
     pending: list[_Site] = []
     for site in sites:
@@ -310,18 +319,14 @@ def _run_locked(
 def _manifest(
     site: _Site, status: str, wall_s: float | None, cpu_s: float | None
 ) -> dict[str, object]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        package_version = version("valuestack")
-    except PackageNotFoundError:
-        package_version = "unknown"
+    """The site's ``manifest.json``: :func:`sims.outputs.run_manifest` (version, command, each
+    input file with its SHA-256 by config key) plus the fleet's resume key and timings."""
     return {
+        **site.run,
         "status": status,
         "config": str(site.path.resolve()),
         "inputs_sha256": site.inputs_sha256,
         "files_sha256": site.files,
-        "valuestack_version": package_version,
         "wall_s": wall_s,
         "cpu_s": cpu_s,
         "finished_utc": pd.Timestamp.now(tz="UTC").isoformat(),
@@ -336,10 +341,11 @@ def _finish(future: cf.Future, site: _Site, out: Path, report: bool) -> dict:
         if isinstance(result, _Failure):
             message, detail = result.message, result.detail
         else:
+            manifest = _manifest(site, "done", wall_s, cpu_s)
             write_site_atomically(
                 site_dir,
-                _manifest(site, "done", wall_s, cpu_s),
-                lambda folder: write_outputs(result, folder, report=report),
+                manifest,
+                lambda folder: write_outputs(result, folder, report=report, manifest=manifest),
             )
             summary = result.summary.to_dict()
             return _row(site, "done", wall_s=wall_s, cpu_s=cpu_s, **_figures(summary))

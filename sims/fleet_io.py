@@ -151,7 +151,8 @@ def write_site_atomically(
 
 def remove_stale_temporaries(out: Path) -> None:
     """Remove temporary folders a killed run left in ``out`` (call while holding the lock)."""
-    for pattern in (".tmp-*", ".old-*"):
+    # ours, and those of sims.outputs.write_outputs filling one of ours ("..tmp-<site>-*")
+    for pattern in (".tmp-*", ".old-*", "..tmp-*"):
         for folder in out.glob(pattern):
             if folder.is_dir():
                 shutil.rmtree(folder, ignore_errors=True)

@@ -172,7 +172,7 @@ def test_site_folders_are_written_whole_or_not_at_all(tmp_path, monkeypatch):
     (out / "site00" / "monthly_perfect_foresight.csv").write_text("stale")
     (out / ".tmp-site01-killed").mkdir()  # a killed run's temporary folder
 
-    def failing_write(result, folder, *, report=True):
+    def failing_write(result, folder, *, report=True, manifest=None):
         (Path(folder) / "intervals.csv").write_text("half")
         raise OSError("disk full")
 
@@ -318,3 +318,21 @@ def test_an_unreachable_dask_scheduler_exits_2_naming_the_option(tmp_path, monke
     assert code == 2
     assert "--dask" in capsys.readouterr().err
     assert _ran(configs) == []
+
+
+def test_site_manifest_names_each_input_with_its_hash(tmp_path):
+    import hashlib
+
+    configs = _fleet(tmp_path / "configs", n=1)
+    out = tmp_path / "out"
+    run_fleet(configs, out, max_workers=1, report=False, progress=False)
+    manifest = json.loads((out / "site00" / "manifest.json").read_text())
+    folder = configs[0].parent
+    for key, path in [
+        ("source", configs[0]),
+        ("site.load_csv", folder / "site00.csv"),
+        ("tariff.urdb_json", folder / "tariff.json"),
+    ]:
+        assert manifest["inputs"][key]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert manifest["valuestack_version"] and manifest["command"]
+    assert manifest["status"] == "done" and manifest["inputs_sha256"]

@@ -69,11 +69,11 @@ def test_cli_reports_bad_config_with_the_key(site, tmp_path, capsys):
     assert "battery.energy_kwh" in capsys.readouterr().err
 
 
-def test_report_embeds_five_png_figures_and_picks_the_peak_day(site):
+def test_report_embeds_six_png_figures_and_picks_the_peak_day(site):
     result = run_backtest(load_config(site), progress=False)
     html = render_report(result)
-    images = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
-    assert len(images) == 5
+    images = re.findall(r'<img alt="[^"]*" src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
+    assert len(images) == 6  # five figures and forecast vs perfect foresight
     for data in images:
         picture = imread(io.BytesIO(base64.b64decode(data)), format="png")
         assert picture.shape[0] > 200 and picture.shape[1] > 400
