@@ -153,6 +153,13 @@ def test_properties_bounds_ratings_balance_and_shortfall(case):
     assert ((df["score_fraction"] >= 0) & (df["score_fraction"] <= 1 + 1e-12)).all()
     full = requested > 0
     assert np.allclose(df.loc[full, "score_fraction"], delivered[full] / requested[full], atol=1e-9)
+    # where the base schedule was followed, the battery's net energy is the base plus the
+    # regulation delivered (a check of the shortfall accounting against the power flows)
+    base = np.asarray(lists["discharge"]) - np.asarray(lists["charge"])
+    net = (df["discharge_kw"] - df["charge_kw"]).to_numpy() * dt_h
+    reg = (df["reg_delivered_up_kwh"] - df["reg_delivered_down_kwh"]).to_numpy()
+    followed = df["base_shortfall_kwh"].to_numpy() <= 1e-12
+    assert np.allclose(net[followed], base[followed] * dt_h + reg[followed], atol=1e-7)
     # requested energy is the awards times the signal's parts, independently of the battery
     sig = np.asarray(signal, dtype=float)
     k = sig.shape[1]
