@@ -179,68 +179,132 @@ def deploy_regulation(
     return DeploymentResult(intervals=frame, final_soc_kwh=soc)
 
 
+_FIELDS = (
+    "charge_kwh",
+    "discharge_kwh",
+    "reg_requested_up_kwh",
+    "reg_requested_down_kwh",
+    "reg_delivered_up_kwh",
+    "reg_delivered_down_kwh",
+    "reg_shortfall_kwh",
+    "base_shortfall_kwh",
+    "max_up_drawn_kwh",
+    "max_down_drawn_kwh",
+)
+"""What one interval's follow-up returns (then the stored energy at its end)."""
+
+
 def _run(
-    battery: Battery, dt_h: float, base: np.ndarray, request: np.ndarray, soc: float
+    battery: Battery,
+    dt_h: float,
+    base: np.ndarray,
+    request: np.ndarray,
+    soc: float,
+    *,
+    fast: bool = True,
 ) -> tuple[dict[str, np.ndarray], float]:
-    """The sub-step loop (module docstring); returns per-interval columns and the final SOC."""
+    """Follow every interval (module docstring); per-interval columns and the final SOC.
+
+    With ``fast`` an interval is first computed with whole arrays, assuming the SOC limits do
+    not bind; if its stored energy stays inside the window at every sub-step end (so no SOC
+    limit could have bound) that result is exact, otherwise the sub-step loop recomputes it.
+    Without self-discharge only.
+    """
     n, k = request.shape
     h = dt_h / k
+    s_min, s_max = battery.soc_min_kwh, battery.soc_max_kwh
+    out = {name: np.zeros(n) for name in (*_FIELDS, "soc_start_kwh", "soc_end_kwh")}
+    soc = min(max(soc, s_min), s_max)
+    use_fast = fast and battery.retention(h) == 1.0
+    for t in range(n):
+        out["soc_start_kwh"][t] = soc
+        values = _interval_arrays(battery, h, float(base[t]), request[t], soc) if use_fast else None
+        if values is None:
+            values = _interval_loop(battery, h, float(base[t]), request[t].tolist(), soc)
+        for name, value in zip(_FIELDS, values[:-1], strict=True):
+            out[name][t] = value
+        soc = values[-1]
+        out["soc_end_kwh"][t] = soc
+    requested = out["reg_requested_up_kwh"] + out["reg_requested_down_kwh"]
+    delivered = out["reg_delivered_up_kwh"] + out["reg_delivered_down_kwh"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["score_fraction"] = np.where(requested > 0.0, delivered / requested, 1.0)
+    out["charge_kw"] = out.pop("charge_kwh") / dt_h
+    out["discharge_kw"] = out.pop("discharge_kwh") / dt_h
+    return out, soc
+
+
+def _interval_arrays(
+    battery: Battery, h: float, b: float, r: np.ndarray, soc: float
+) -> tuple[float, ...] | None:
+    """One interval with whole arrays, or None if a SOC limit may have bound."""
+    eta_c, eta_d = battery.charge_efficiency, battery.discharge_efficiency
+    target = b + r
+    p = np.clip(target, -battery.charge_rating_kw, battery.discharge_rating_kw)
+    stored = np.where(p >= 0.0, -p / eta_d, -p * eta_c) * h
+    path = soc + np.cumsum(stored)
+    if path.min() < battery.soc_min_kwh or path.max() > battery.soc_max_kwh:
+        return None
+    gap = target - p
+    short = np.where(gap * r > 0.0, np.minimum(np.abs(gap), np.abs(r)), 0.0)
+    delivered = r - np.sign(r) * short
+    up, down = r > 0.0, r <= 0.0
+    net = np.cumsum(delivered) * h
+    return (
+        float(np.clip(-p, 0.0, None).sum() * h),
+        float(np.clip(p, 0.0, None).sum() * h),
+        float(r[up].sum() * h),
+        float(-r[down].sum() * h),
+        float(delivered[up].sum() * h),
+        float(-delivered[down].sum() * h),
+        float(short.sum() * h),
+        float((np.abs(gap) - short).sum() * h),
+        max(0.0, float(net.max())),
+        max(0.0, float(-net.min())),
+        float(path[-1]),
+    )
+
+
+def _interval_loop(
+    battery: Battery, h: float, b: float, rows: list[float], soc: float
+) -> tuple[float, ...]:
+    """One interval, sub-step by sub-step (module docstring)."""
     rho = battery.retention(h)
     eta_c, eta_d = battery.charge_efficiency, battery.discharge_efficiency
     p_c, p_d = battery.charge_rating_kw, battery.discharge_rating_kw
     s_min, s_max = battery.soc_min_kwh, battery.soc_max_kwh
-    names = [c for c in DEPLOYMENT_COLUMNS if "mileage" not in c]
-    out = {name: np.zeros(n) for name in names}
-    soc = min(max(soc, s_min), s_max)
-    rows = request.tolist()
-    for t in range(n):
-        b = float(base[t])
-        out["soc_start_kwh"][t] = soc
-        ch = dis = req_up = req_dn = del_up = del_dn = reg_short = base_short = 0.0
-        net = peak_up = peak_dn = 0.0
-        for r in rows[t]:
-            kept = soc * rho
-            d_max = min(p_d, max(0.0, (kept - s_min) * eta_d / h))
-            c_max = min(p_c, max(0.0, (s_max - kept) / (eta_c * h)))
-            target = b + r
-            p = min(max(target, -c_max), d_max)
-            if kept < s_min:  # hold soc_min against self-discharge (as the plant does)
-                p = min(p, -min(c_max, (s_min - kept) / (eta_c * h)))
-            gap = target - p
-            short = min(abs(gap), abs(r)) if gap * r > 0.0 else 0.0
-            reg_short += short * h
-            base_short += (abs(gap) - short) * h
-            delivered = r - (short if r > 0.0 else -short)
-            if r > 0.0:
-                req_up += r * h
-                del_up += delivered * h
-            else:
-                req_dn -= r * h
-                del_dn -= delivered * h
-            net += delivered * h
-            peak_up = max(peak_up, net)
-            peak_dn = max(peak_dn, -net)
-            if p >= 0.0:
-                dis += p * h
-                soc = kept - p / eta_d * h
-            else:
-                ch -= p * h
-                soc = kept - p * eta_c * h
-            soc = min(max(soc, min(s_min, kept)), s_max)  # round-off only
-        out["charge_kw"][t] = ch / dt_h
-        out["discharge_kw"][t] = dis / dt_h
-        out["soc_end_kwh"][t] = soc
-        out["reg_requested_up_kwh"][t] = req_up
-        out["reg_requested_down_kwh"][t] = req_dn
-        out["reg_delivered_up_kwh"][t] = del_up
-        out["reg_delivered_down_kwh"][t] = del_dn
-        out["reg_shortfall_kwh"][t] = reg_short
-        out["base_shortfall_kwh"][t] = base_short
-        requested = req_up + req_dn
-        out["score_fraction"][t] = (del_up + del_dn) / requested if requested > 0.0 else 1.0
-        out["max_up_drawn_kwh"][t] = peak_up
-        out["max_down_drawn_kwh"][t] = peak_dn
-    return out, soc
+    ch = dis = req_up = req_dn = del_up = del_dn = reg_short = base_short = 0.0
+    net = peak_up = peak_dn = 0.0
+    for r in rows:
+        kept = soc * rho
+        d_max = min(p_d, max(0.0, (kept - s_min) * eta_d / h))
+        c_max = min(p_c, max(0.0, (s_max - kept) / (eta_c * h)))
+        target = b + r
+        p = min(max(target, -c_max), d_max)
+        if kept < s_min:  # hold soc_min against self-discharge (as the plant does)
+            p = min(p, -min(c_max, (s_min - kept) / (eta_c * h)))
+        gap = target - p
+        short = min(abs(gap), abs(r)) if gap * r > 0.0 else 0.0
+        reg_short += short * h
+        base_short += (abs(gap) - short) * h
+        delivered = r - (short if r > 0.0 else -short)
+        if r > 0.0:
+            req_up += r * h
+            del_up += delivered * h
+        else:
+            req_dn -= r * h
+            del_dn -= delivered * h
+        net += delivered * h
+        peak_up = max(peak_up, net)
+        peak_dn = max(peak_dn, -net)
+        if p >= 0.0:
+            dis += p * h
+            soc = kept - p / eta_d * h
+        else:
+            ch -= p * h
+            soc = kept - p * eta_c * h
+        soc = min(max(soc, min(s_min, kept)), s_max)  # round-off only
+    return (ch, dis, req_up, req_dn, del_up, del_dn, reg_short, base_short, peak_up, peak_dn, soc)
 
 
 def regulation_pay(

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from core.errors import InputError
 from optimizer.battery import Battery
-from sims.deployment import deploy_regulation, regulation_pay
+from sims.deployment import _run, deploy_regulation, regulation_pay
 
 TOL = 1e-9
 
@@ -165,6 +165,23 @@ def test_properties_bounds_ratings_balance_and_shortfall(case):
     k = sig.shape[1]
     up_req = np.asarray(lists["up"]) * np.clip(sig, 0, None).sum(axis=1) / k
     assert np.allclose(df["reg_requested_up_kwh"], up_req, atol=1e-9)
+
+
+@given(_cases())
+def test_whole_array_path_equals_the_sub_step_loop(case):
+    # The fast path (whole arrays, used when no SOC limit can bind) must give what the loop
+    # gives on every interval, whichever path each interval took.
+    battery, lists, signal, soc0 = case
+    base = np.asarray(lists["discharge"]) - np.asarray(lists["charge"])
+    sig = np.asarray(signal, dtype=float)
+    request = np.asarray(lists["up"])[:, None] * np.clip(sig, 0, None) - np.asarray(lists["down"])[
+        :, None
+    ] * np.clip(-sig, 0, None)
+    fast, soc_fast = _run(battery, 1.0, base, request, soc0, fast=True)
+    slow, soc_slow = _run(battery, 1.0, base, request, soc0, fast=False)
+    assert soc_fast == pytest.approx(soc_slow, abs=1e-7)
+    for name, values in slow.items():
+        assert np.allclose(fast[name], values, atol=1e-7), name
 
 
 def test_full_following_scores_one_and_matches_the_request():
