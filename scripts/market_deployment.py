@@ -8,9 +8,9 @@ Usage::
 Case: 1 MW / 4 MWh at a CAISO trading hub, day-ahead energy + Regulation Up / Down +
 Spinning + Non-Spinning (CAISO preset of :mod:`markets.iso_presets`), REAL CAISO day-ahead
 prices of ``markets/caiso_as_da_2023_2025`` (AS prices summed over AS regions: see its README).
-Planning: perfect foresight of the day-ahead prices, a 7-day model re-solved every day at
-local midnight from the state of charge actually reached, the first 24 h committed; every
-window must end at >= 50 % SOC. The two cases share everything but the plant:
+Planning: perfect foresight of the day-ahead prices, a 2-day model (``--horizon-days``)
+re-solved every day at local midnight from the state of charge actually reached, the first
+24 h committed; every window must end at >= 50 % SOC. The two cases share everything but the plant:
 
 ``no deployment``
     The plant follows the plan exactly (the plan's own expected regulation energy, 0.1 kWh
@@ -68,7 +68,7 @@ logger = logging.getLogger("market_deployment")
 TZ = "America/Los_Angeles"
 FOM_TARIFF = Tariff(name="front of the meter (no retail charges)")
 TERMINAL = TerminalSoc(mode=TerminalMode.MINIMUM, soc_fraction=0.5)
-HORIZON_DAYS = 7
+HORIZON_DAYS = 2
 BATTERY = Battery(power_kw=1000.0, energy_kwh=4000.0)
 AS_COLUMNS = {
     "reg_up": "reg_up_usd_per_kw_h",
@@ -191,7 +191,7 @@ def _settle_deployed(day, dep, prices, products):
     return out
 
 
-def run_case(battery, prices, *, days, deploy, real_signal, signal_step_s, fraction):
+def run_case(battery, prices, *, days, deploy, real_signal, signal_step_s, fraction, horizon_days):
     """One rolling year (or ``days``); returns totals, per-interval deployment and timings."""
     products, streams = _streams(fraction)
     models: dict[int, DispatchModel] = {}
@@ -201,8 +201,10 @@ def run_case(battery, prices, *, days, deploy, real_signal, signal_step_s, fract
     solve_s = 0.0
     for k in range(days):
         result = _plan(
-            models, battery, prices, streams, 24 * k, 24 * HORIZON_DAYS, soc / battery.energy_kwh
+            models, battery, prices, streams, 24 * k, 24 * horizon_days, soc / battery.energy_kwh
         )
+        if (k + 1) % 30 == 0:
+            logger.warning("%s: day %d of %d", "deployment" if deploy else "plan", k + 1, days)
         solve_s += result.solver.solve_s
         day = result.schedule.iloc[:24]
         if deploy:
@@ -300,10 +302,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hub", default="TH_SP15")
     parser.add_argument("--short", action="store_true", help="first 14 days only")
     parser.add_argument("--signal-step-s", type=float, default=2.0)
+    parser.add_argument("--horizon-days", type=int, default=HORIZON_DAYS)
+    parser.add_argument(
+        "--case", choices=("all", "plan", "deploy", "deploy-measured"), default="all"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    prices = read_caiso_prices(args.data, year=args.year, hub=args.hub, extra_days=HORIZON_DAYS)
-    days = 14 if args.short else (len(prices.index) // 24 - HORIZON_DAYS)
+    horizon = args.horizon_days
+    prices = read_caiso_prices(args.data, year=args.year, hub=args.hub, extra_days=horizon)
+    days = 14 if args.short else (len(prices.index) // 24 - horizon)
     battery = BATTERY
     real = read_pjm_rega_csv(args.data / REGA)
     year_signal = synthetic_signal(real, hours=24 * days, seed=0)
@@ -325,11 +332,13 @@ def main(argv: list[str] | None = None) -> int:
         ("deployment (plan expects 0.1)", True, 0.1),
         (f"deployment (plan expects the signal's {measured_fraction})", True, measured_fraction),
     )
-    for label, deploy, fraction in cases:
+    keep = {"all": (0, 1, 2), "plan": (0,), "deploy": (1,), "deploy-measured": (2,)}[args.case]
+    print(f"planning: {horizon}-day model re-solved daily, first day committed")
+    for label, deploy, fraction in (cases[i] for i in keep):
         started = time.perf_counter()
         revenue, frame, drift, solve_s = run_case(
             battery, prices, days=days, deploy=deploy, real_signal=real,
-            signal_step_s=args.signal_step_s, fraction=fraction,
+            signal_step_s=args.signal_step_s, fraction=fraction, horizon_days=horizon,
         )  # fmt: skip
         wall = time.perf_counter() - started
         print(_report(label, battery, revenue, frame, drift, days, solve_s, wall, fraction))
