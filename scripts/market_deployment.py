@@ -211,10 +211,10 @@ def run_case(battery, prices, *, days, deploy, real_signal, signal_step_s, fract
             signal = synthetic_signal(real_signal, hours=24, seed=k).resample(signal_step_s)
             dep = deploy_regulation(
                 battery=battery,
-                charge_kw=day["charge_kw"],
-                discharge_kw=day["discharge_kw"],
-                up_award_kw=day[award_column("reg_up")],
-                down_award_kw=day[award_column("reg_down")],
+                charge_kw=day["charge_kw"].clip(lower=0.0),  # solver round-off
+                discharge_kw=day["discharge_kw"].clip(lower=0.0),
+                up_award_kw=day[award_column("reg_up")].clip(lower=0.0),
+                down_award_kw=day[award_column("reg_down")].clip(lower=0.0),
                 signal=signal.per_interval(dt_h=1.0, n_intervals=24),
                 initial_soc_kwh=soc,
             )
