@@ -191,7 +191,18 @@ def _settle_deployed(day, dep, prices, products):
     return out
 
 
-def run_case(battery, prices, *, days, deploy, real_signal, signal_step_s, fraction, horizon_days):
+def run_case(
+    battery,
+    prices,
+    *,
+    days,
+    deploy,
+    real_signal,
+    signal_step_s,
+    fraction,
+    horizon_days,
+    checkpoint=None,
+):
     """One rolling year (or ``days``); returns totals, per-interval deployment and timings."""
     products, streams = _streams(fraction)
     models: dict[int, DispatchModel] = {}
@@ -203,8 +214,6 @@ def run_case(battery, prices, *, days, deploy, real_signal, signal_step_s, fract
         result = _plan(
             models, battery, prices, streams, 24 * k, 24 * horizon_days, soc / battery.energy_kwh
         )
-        if (k + 1) % 30 == 0:
-            logger.warning("%s: day %d of %d", "deployment" if deploy else "plan", k + 1, days)
         solve_s += result.solver.solve_s
         day = result.schedule.iloc[:24]
         if deploy:
@@ -230,6 +239,8 @@ def run_case(battery, prices, *, days, deploy, real_signal, signal_step_s, fract
         for key, values in parts.items():
             revenue[key] = revenue.get(key, 0.0) + math.fsum(values)
         soc = min(max(soc, battery.soc_min_kwh), battery.soc_max_kwh)
+        if checkpoint is not None and (k + 1) % 30 == 0 and k + 1 < days:
+            checkpoint(k + 1, revenue, pd.concat(frames), np.asarray(drift), solve_s)
     return revenue, pd.concat(frames), np.asarray(drift), solve_s
 
 
@@ -304,6 +315,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--signal-step-s", type=float, default=2.0)
     parser.add_argument("--horizon-days", type=int, default=HORIZON_DAYS)
     parser.add_argument(
+        "--checkpoints", action="store_true", help="print the figures so far every 30 days"
+    )
+    parser.add_argument(
         "--case", choices=("all", "plan", "deploy", "deploy-measured"), default="all"
     )
     args = parser.parse_args(argv)
@@ -336,9 +350,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"planning: {horizon}-day model re-solved daily, first day committed")
     for label, deploy, fraction in (cases[i] for i in keep):
         started = time.perf_counter()
+
+        def checkpoint(
+            done, revenue, frame, drift, solve_s, label=label, fraction=fraction, t0=started
+        ):
+            wall = time.perf_counter() - t0
+            text = _report(f"{label} [first {done} days]", battery, revenue, frame, drift,
+                           done, solve_s, wall, fraction)  # fmt: skip
+            print(text, flush=True)
+
         revenue, frame, drift, solve_s = run_case(
             battery, prices, days=days, deploy=deploy, real_signal=real,
             signal_step_s=args.signal_step_s, fraction=fraction, horizon_days=horizon,
+            checkpoint=checkpoint if args.checkpoints else None,
         )  # fmt: skip
         wall = time.perf_counter() - started
         print(_report(label, battery, revenue, frame, drift, days, solve_s, wall, fraction))
