@@ -258,18 +258,17 @@ class Controller:
         sched = result.schedule
         charge = np.maximum(sched["charge_kw"].to_numpy(dtype=float), 0.0)
         discharge = np.maximum(sched["discharge_kw"].to_numpy(dtype=float), 0.0)
-        grid = sched["grid_import_kw"].to_numpy(dtype=float) - sched["grid_export_kw"].to_numpy(
-            dtype=float
-        )
         windows = window_map(self.tariff, fc.index)
         self._prune(int(windows.month_key[0]))
-        self._set_targets(windows, grid, holdable)
         pv_arr = np.zeros(n) if fc.pv_kw is None else np.asarray(fc.pv_kw, dtype=float)
         high_net = np.asarray(fc.load_high_kw, dtype=float) - pv_arr
-        import_kw = np.maximum(grid, 0.0)
+        point_net = np.asarray(fc.load_kw, dtype=float) - pv_arr
+        # the meter the plan expects on the point forecast: charging is never allowed above it
+        # (or a peak already paid); the high scenario's import would let charging set peaks
+        import_kw = np.maximum(point_net + charge - discharge, 0.0)
+        self._set_targets(windows, import_kw, holdable)
         ceiling = np.maximum(import_kw, windows.targets(self._actual))
         ceiling = np.where(np.isfinite(ceiling), ceiling, import_kw)
-        point_net = np.asarray(fc.load_kw, dtype=float) - pv_arr
         self._raise_for_today(fc.index, windows, point_net, ceiling, soc_kwh)
         self._reserve_slots = self._history_reserve(int(windows.month_key[0]), holdable)
         need = energy_need_kwh(

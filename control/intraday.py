@@ -13,8 +13,8 @@ then goes through unshaved. Every interval the guard therefore
 3. keeps the energy that holding the (raised) targets over the corrected high scenario needs
    as a reserve: no arbitrage discharge may use it.
 
-The raise lasts until the next local midnight; a peak it lets through is metered and becomes
-the month's target as usual.
+The raise is decided anew every interval and looks no further than the next local midnight (the
+battery recharges overnight); a peak it lets through is metered and becomes the month's target.
 """
 
 from __future__ import annotations
@@ -164,7 +164,6 @@ class IntradayGuard:
         self._errors = ErrorMemory(steps=round(error_days * per_day), refresh=per_day)
         self._battery = battery
         self._dt_h = dt_h
-        self._day_raise: tuple[int, float] = (0, 0.0)  # (local day ordinal, raise [kW])
 
     def apply(
         self,
@@ -182,8 +181,9 @@ class IntradayGuard:
         """The interval's target [kW] and reserve [kWh, absolute] after the guard.
 
         ``targets_kw`` are the month's targets per window, ``target_kw`` and ``reserve_kwh``
-        what the plan and the history give for this interval. Today's raise, once made, holds
-        until the next local midnight (a later, larger one replaces it).
+        what the plan and the history give for this interval. The raise is decided anew every
+        interval from the stored energy and the corrected rest of the day (a peak it lets
+        through is metered and becomes the month's target as usual).
         """
         self._errors.observe(load_kw, plan.load[k])
         w, end = plan.windows, int(plan.day_end[k])
@@ -199,10 +199,5 @@ class IntradayGuard:
             battery=b,
             dt_h=self._dt_h,
         )
-        day = now.toordinal()
-        if self._day_raise[0] != day:
-            self._day_raise = (day, 0.0)
-        if result.raise_kw > self._day_raise[1]:
-            self._day_raise = (day, result.raise_kw)
         reserve = min(max(reserve_kwh, b.soc_min_kwh + result.reserve_kwh), b.soc_max_kwh)
-        return target_kw + self._day_raise[1], reserve
+        return target_kw + result.raise_kw, reserve

@@ -109,7 +109,7 @@ class ControlSettings:
     floor_days : int or None, default None
         Recent days whose holdable level floors the month's targets (None: all
         ``history_days``; the reserve always uses all of them).
-    floor_this_month : bool, default False
+    floor_this_month : bool, default True
         Only the days of the current billing month floor its targets (a level held on one of
         them is a level the month reaches anyway; earlier months say little about this one).
     """
@@ -127,7 +127,7 @@ class ControlSettings:
     intraday_guard: bool = True
     guard_days: float = 14.0
     floor_days: int | None = None
-    floor_this_month: bool = False
+    floor_this_month: bool = True
 
     def __post_init__(self) -> None:
         for name, kind in (("cadence", Cadence), ("horizon", Horizon), ("fallback", Fallback)):
