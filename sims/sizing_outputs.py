@@ -1,0 +1,183 @@
+"""Writing a sizing run to a folder: tables, summary, report and manifest, atomically.
+
+A finished folder holds ``candidates.csv`` (one row per candidate, both stages),
+``sensitivity.csv`` (the best candidate at capex x 0.8, 1, 1.2), ``sizing.json`` (the
+recommendation, rankings, LP cross-check, notes, timings), ``report.html``
+(:mod:`sims.sizing_report`) and ``manifest.json`` (the inputs' SHA-256 hashes, version, command
+line; :func:`sims.outputs.run_manifest`). The folder is written whole, as fleet sites are
+(:func:`sims.fleet_io.write_site_atomically`): a temporary folder swapped into place.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+from sims.fleet_io import write_site_atomically
+from sims.outputs import run_manifest
+from sims.sizing import SizingResult
+
+__all__ = ["lp_explanation", "summary_payload", "write_sizing_outputs"]
+
+logger = logging.getLogger(__name__)
+
+
+def _clean(value: Any) -> Any:
+    """JSON-ready: NaN becomes None, inf "inf", numpy scalars plain numbers."""
+    if hasattr(value, "item") and not isinstance(value, (list, tuple, dict)):
+        value = value.item()
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+def _candidate(result: SizingResult, size: tuple[float, float]) -> dict[str, Any]:
+    table = result.candidates
+    row = table[(table["power_kw"] == size[0]) & (table["energy_kwh"] == size[1])].iloc[0]
+    keys = [
+        "power_kw",
+        "energy_kwh",
+        "duration_h",
+        *(
+            f"{stage}_{name}"
+            for stage in ("pf", "fc")
+            for name in (
+                "savings_usd",
+                "first_year_savings_usd",
+                "npv_usd",
+                "irr_fraction",
+                "payback_years",
+            )
+        ),
+        "pf_rank",
+        "fc_rank",
+    ]
+    return {key: row.get(key, math.nan) for key in keys}
+
+
+def lp_explanation(result: SizingResult) -> str:
+    """Why the screen's best and the LP optimum agree or differ, in words."""
+    lp = result.lp
+    if lp is None:
+        return "The LP cross-check was not run (or failed; see the notes)."
+    power, energy = result.pf_best
+    head = (
+        f"LP optimum {lp.power_kw:,.1f} kW / {lp.energy_kwh:,.1f} kWh "
+        f"({lp.duration_h:.2f} h); the screen's best {power:g} kW / {energy:g} kWh "
+        f"({energy / power:g} h)"
+    )
+    if result.lp_within_one_step:
+        return head + ": within one grid step."
+    table = result.candidates
+    reasons = []
+    if not lp.power_kw > 1e-6:
+        reasons.append("the LP finds no size whose savings pay for it")
+    elif lp.power_kw > table["power_kw"].max() or lp.power_kw < table["power_kw"].min():
+        reasons.append("the LP optimum lies outside the grid's power range")
+    reasons += [
+        "the LP is a relaxation (charge and discharge at once allowed, first tiers only, "
+        "continuous sizes) on its own step",
+        "its finance has no capacity fade, replacement or augmentation while the screen's "
+        "finance does (larger energy fades the same and is worth less than the LP assumes)",
+        "the NPV surface is flat near the optimum, so a small difference in savings moves "
+        "the best grid point by a step",
+    ]
+    reasons += list(lp.notes)
+    return head + ": NOT within one grid step. Likely reasons: " + "; ".join(reasons) + "."
+
+
+def summary_payload(result: SizingResult) -> dict[str, Any]:
+    """The JSON-ready summary of a sizing run (``sizing.json``)."""
+    lp = None
+    if result.lp is not None:
+        lp = {
+            "power_kw": result.lp.power_kw,
+            "energy_kwh": result.lp.energy_kwh,
+            "duration_h": result.lp.duration_h,
+            "first_year_savings_usd": result.lp.first_year_savings_usd,
+            "npv_usd": result.lp.npv_usd,
+            "annualized_usd_per_kw_year": result.lp.costs.usd_per_kw_year,
+            "annualized_usd_per_kwh_year": result.lp.costs.usd_per_kwh_year,
+            "capital_recovery_factor": result.lp.costs.crf,
+            "n_steps": result.lp.n_steps,
+            "step_h": result.lp.step_h,
+            "build_s": result.lp.build_s,
+            "solve_s": result.lp.solve_s,
+            "notes": list(result.lp.notes),
+        }
+    payload = {
+        "site": result.site,
+        "peak_kw": result.peak_kw,
+        "n_candidates": len(result.candidates),
+        "recommended": _candidate(result, result.recommended),
+        "pf_best": _candidate(result, result.pf_best),
+        "ranking": result.ranking,
+        "lp": lp,
+        "lp_within_one_step": result.lp_within_one_step,
+        "lp_explanation": lp_explanation(result),
+        "sensitivity": result.sensitivity.to_dict(orient="records"),
+        "notes": list(result.notes),
+        "timings": result.timings,
+    }
+    return _clean(payload)
+
+
+def write_sizing_outputs(
+    result: SizingResult,
+    out_dir: str | Path,
+    *,
+    config: Any = None,
+    report: bool = True,
+    manifest: dict[str, Any] | None = None,
+) -> Path:
+    """Write the tables, ``sizing.json``, ``report.html`` and ``manifest.json`` whole.
+
+    Parameters
+    ----------
+    result : SizingResult
+        The sizing run.
+    out_dir : str or pathlib.Path
+        The folder (replaced whole if it exists; its parents are created).
+    config : BacktestConfig, optional
+        Its input files are hashed into the manifest.
+    report : bool, default True
+        Also write ``report.html``.
+    manifest : dict, optional
+        A manifest made before the run (:func:`sims.outputs.run_manifest`).
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    out = Path(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    payload = manifest if manifest is not None else run_manifest(config)
+
+    def fill(folder: Path) -> None:
+        umask = os.umask(0)
+        os.umask(umask)
+        folder.chmod(0o777 & ~umask)  # the usual permissions, not mkdtemp's 0o700
+        result.candidates.to_csv(folder / "candidates.csv", index=False)
+        result.sensitivity.to_csv(folder / "sensitivity.csv", index=False)
+        (folder / "sizing.json").write_text(
+            json.dumps(summary_payload(result), indent=2), encoding="utf-8"
+        )
+        if report:
+            from sims.sizing_report import write_sizing_report
+
+            write_sizing_report(result, folder / "report.html")
+
+    write_site_atomically(out, payload, fill)
+    logger.info("wrote sizing of %s to %s", result.site, out)
+    return out
