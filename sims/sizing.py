@@ -25,6 +25,7 @@ import concurrent.futures as cf
 import dataclasses
 import logging
 import math
+import multiprocessing
 import os
 import time
 import traceback
@@ -41,7 +42,15 @@ from sims.sitedata import SiteData, load_site_data
 from sims.sizing_config import SizingConfig
 from sims.sizing_lp import LPSizing, size_lp
 
-__all__ = ["SizingResult", "evaluate_candidate", "reprice", "size_battery"]
+__all__ = [
+    "SizingResult",
+    "candidate_config",
+    "evaluate_candidate",
+    "grid_step_check",
+    "reprice",
+    "repriced_npv",
+    "size_battery",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -195,12 +204,21 @@ def _run_jobs(
 
 
 def _default_executor(workers: int) -> cf.Executor | None:
+    """A process pool of ``workers`` (None for one: candidates then run inline).
+
+    Workers are spawned, not forked: a process that already ran HiGHS (the LP cross-check of
+    an earlier site) holds HiGHS's worker threads, and a forked child inherits its state without
+    the threads, after which every solve in it ends with an unknown status.
+    """
     if workers <= 1:
         return None
     from sims.fleet_io import watch_parent
 
     return cf.ProcessPoolExecutor(
-        max_workers=workers, initializer=watch_parent, initargs=(os.getpid(),)
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=watch_parent,
+        initargs=(os.getpid(),),
     )
 
 
@@ -232,22 +250,35 @@ def _ranking(top: pd.DataFrame) -> dict[str, float]:
     return out
 
 
+def repriced_npv(
+    table: pd.DataFrame, finance: FinanceInputs, stage: str, capex_factor: float = 1.0
+) -> pd.Series:
+    """Every candidate's NPV for one stage (``"pf"`` or ``"fc"``) under ``finance``.
+
+    The simulated savings and cycles do not depend on the finance, so a candidate is re-priced
+    without re-simulating (NaN where the stage did not run).
+    """
+    npv = pd.Series(np.nan, index=table.index)
+    for i, cand in table.iterrows():
+        savings = cand.get(f"{stage}_first_year_savings_usd", math.nan)
+        if isinstance(savings, float) and math.isfinite(savings):
+            npv[i] = reprice(
+                finance,
+                power_kw=cand["power_kw"],
+                energy_kwh=cand["energy_kwh"],
+                first_year_savings_usd=savings,
+                cycles_per_year=cand[f"{stage}_cycles_per_year"],
+                capex_factor=capex_factor,
+            )[0]
+    return npv
+
+
 def _sensitivity(table: pd.DataFrame, finance: FinanceInputs, fraction: float) -> pd.DataFrame:
     rows = []
     for factor in (1 - fraction, 1.0, 1 + fraction):
         row: dict[str, object] = {"capex_factor": factor}
         for stage in STAGES:
-            npv = pd.Series(np.nan, index=table.index)
-            for i, cand in table.iterrows():
-                if math.isfinite(cand.get(f"{stage}_first_year_savings_usd", math.nan)):
-                    npv[i] = reprice(
-                        finance,
-                        power_kw=cand["power_kw"],
-                        energy_kwh=cand["energy_kwh"],
-                        first_year_savings_usd=cand[f"{stage}_first_year_savings_usd"],
-                        cycles_per_year=cand[f"{stage}_cycles_per_year"],
-                        capex_factor=factor,
-                    )[0]
+            npv = repriced_npv(table, finance, stage, factor)
             if npv.notna().any():
                 best = table.loc[npv.idxmax()]
                 row.update(
