@@ -77,10 +77,13 @@ def energy_need_kwh(
     room = np.asarray(ceiling, dtype=float) - np.asarray(net_kw, dtype=float)
     refill = np.where(np.isfinite(room), np.minimum(np.maximum(room, 0.0), p_c), p_c)
     refill = refill * eta_c * dt_h
-    running = 0.0
-    for k in range(n - 1, -1, -1):
-        running = running + drain[k] if drain[k] > 0 else max(0.0, running - refill[k])
-        need[k] = running
+    # The recursion need[k] = max(0, need[k+1] + d[k]) (d = drain where positive, else -refill)
+    # is Lindley's: with suffix sums S[k] = d[k] + ... + d[n-1] (S[n] = 0) its solution is
+    # need[k] = S[k] - min(S[k:]), computed here without a Python loop.
+    step = np.where(drain > 0, drain, -refill)
+    suffix = np.zeros(n + 1)
+    suffix[:n] = np.cumsum(step[::-1])[::-1]
+    need[:] = suffix - np.minimum.accumulate(suffix[::-1])[::-1]
     return need
 
 

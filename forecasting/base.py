@@ -113,19 +113,7 @@ class History:
             raise InputError(
                 f"{name}.columns", list(self.frame.columns), f"columns including {missing}"
             )
-        _check_values(self.frame, self.target, name=name, allow_nan=True)
-        for column in self.columns:
-            _check_values(self.frame, column, name=name, allow_nan=False)
-        if self.nonnegative:
-            values = self.frame[self.target].to_numpy(dtype=float, na_value=np.nan)
-            negative = values < 0
-            if negative.any():
-                first = int(np.argmax(negative))
-                raise InputError(
-                    f"{name}.{self.target}",
-                    f"{values[first]} at {self.frame.index[first]}",
-                    "values >= 0",
-                )
+        self._check_rows(self.frame, name)
         if self.frame[self.target].notna().sum() == 0:
             raise InputError(f"{name}.{self.target}", "all NaN", "some observed values")
 
@@ -183,10 +171,32 @@ class History:
             raise InputError(
                 "observations.columns", list(observations.columns), f"columns including {missing}"
             )
-        combined = pd.concat([self.frame[keep], observations[keep]])
-        return History(
-            frame=combined, target=self.target, columns=self.columns, nonnegative=self.nonnegative
-        )
+        self._check_rows(observations, "observations")
+        base = self.frame if list(self.frame.columns) == keep else self.frame[keep]
+        new_rows = observations if list(observations.columns) == keep else observations[keep]
+        combined = pd.concat([base, new_rows])
+        # The old rows were validated when this history was made and the new ones just now:
+        # the whole frame is not checked again (that made feeding a year quadratic).
+        extended = object.__new__(History)
+        for field, value in vars(self).items():
+            object.__setattr__(extended, field, value)
+        object.__setattr__(extended, "frame", combined)
+        return extended
+
+    def _check_rows(self, frame: pd.DataFrame, name: str) -> None:
+        _check_values(frame, self.target, name=name, allow_nan=True)
+        for column in self.columns:
+            _check_values(frame, column, name=name, allow_nan=False)
+        if self.nonnegative:
+            values = frame[self.target].to_numpy(dtype=float, na_value=np.nan)
+            negative = values < 0
+            if negative.any():
+                first = int(np.argmax(negative))
+                raise InputError(
+                    f"{name}.{self.target}",
+                    f"{values[first]} at {frame.index[first]}",
+                    "values >= 0",
+                )
 
     def position(self, when: pd.Timestamp) -> float:
         """Position of ``when`` on the history grid (label ``start`` is 0)."""

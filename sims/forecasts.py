@@ -127,12 +127,21 @@ def hourly_error_quantile(
     hour with fewer than ``min_samples`` known errors gets no raise, and no raise is negative.
     """
     known = np.isfinite(errors)
-    offset = np.zeros(len(target_hours))
-    for hour in np.unique(target_hours):
-        mine = known & (hours == hour)
-        if mine.sum() >= min_samples:
-            offset[target_hours == hour] = max(float(np.quantile(errors[mine], quantile)), 0.0)
-    return offset
+    hour_of, value = np.asarray(hours)[known].astype(int), np.asarray(errors)[known]
+    order = np.lexsort((value, hour_of))  # by hour, then by error
+    value = value[order]
+    count = np.bincount(hour_of, minlength=24)
+    first = np.concatenate([[0], np.cumsum(count)[:-1]])
+    # numpy's default ("linear") quantile of each hour's sorted errors
+    position = quantile * np.maximum(count - 1, 0)
+    low = np.floor(position).astype(int)
+    high = np.minimum(low + 1, np.maximum(count - 1, 0))
+    raise_kw = np.zeros(len(count))
+    ok = count >= max(min_samples, 1)
+    lo_v, hi_v = value[(first + low)[ok]], value[(first + high)[ok]]
+    raise_kw[ok] = np.maximum(lo_v + (position - low)[ok] * (hi_v - lo_v), 0.0)
+    target = np.asarray(target_hours).astype(int)
+    return raise_kw[target]
 
 
 class ForecastFeed:

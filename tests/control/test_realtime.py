@@ -182,3 +182,35 @@ def test_the_meter_never_exceeds_the_target_while_energy_and_power_allow(
     # charging never lifts the meter above the lower of ceiling and target
     if charge > TOL:
         assert grid <= max(min(ceiling, target), net) + 1e-6
+
+
+def _need_by_loop(net, target, battery, dt_h, ceiling):
+    """The backward recursion of the docstring, step by step (the second method)."""
+    need = [0.0]
+    for k in range(len(net) - 1, -1, -1):
+        if net[k] > target[k]:
+            drain = min(net[k] - target[k], battery.discharge_rating_kw) * dt_h
+            need.append(need[-1] + drain / battery.discharge_efficiency)
+        else:
+            room = min(ceiling[k], target[k]) - net[k]
+            room = battery.charge_rating_kw if math.isinf(room) else room
+            refill = min(max(room, 0.0), battery.charge_rating_kw)
+            need.append(max(0.0, need[-1] - refill * battery.charge_efficiency * dt_h))
+    return np.array(need[::-1])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    net=st.lists(st.floats(-50, 250), min_size=1, max_size=40),
+    target=st.sampled_from([80.0, 120.0, math.inf]),
+    ceiling_gap=st.floats(-30, 30),
+    eta=st.floats(0.8, 1.0),
+)
+def test_energy_need_equals_the_step_by_step_recursion(net, target, ceiling_gap, eta):
+    b = _battery(charge_efficiency=eta, discharge_efficiency=eta)
+    net_kw = np.array(net)
+    target_kw = np.full(len(net), target)
+    ceiling_kw = target_kw + ceiling_gap
+    need = energy_need_kwh(net_kw, target_kw, b, 0.25, ceiling_kw=ceiling_kw)
+    expected = _need_by_loop(net_kw, target_kw, b, 0.25, ceiling_kw)
+    np.testing.assert_allclose(need, expected, rtol=0, atol=1e-9)
