@@ -397,7 +397,8 @@ def size_battery(
         The site's data; read from the files named in ``config`` when omitted.
     executor : concurrent.futures.Executor, optional
         Where candidates run; by default a process pool of ``sizing.workers`` (inline for one
-        worker). A given executor is not shut down.
+        worker) whose workers are spawned, so a calling script needs the usual
+        ``if __name__ == "__main__":`` guard. A given executor is not shut down.
     progress : callable, optional
         Called with a line of text after each stage.
 
