@@ -89,6 +89,10 @@ class SizingResult:
         The continuous-size LP (None when switched off or failed).
     lp_within_one_step : bool or None
         Whether the screen's best lies within one grid step of the LP optimum.
+    lp_finance_best : tuple of float or None
+        ``(power_kw, energy_kwh)`` of the best prescient candidate priced the LP's way (its
+        linear NPV, no fade or replacement, on the simulated savings): separates what the LP's
+        finance leaves out from what its dispatch and bill do differently.
     notes : tuple of str
         Bound violations, failed candidates, LP differences, negative NPVs.
     timings : dict
@@ -104,6 +108,7 @@ class SizingResult:
     sensitivity: pd.DataFrame
     lp: LPSizing | None
     lp_within_one_step: bool | None
+    lp_finance_best: tuple[float, float] | None = None
     notes: tuple[str, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -313,6 +318,23 @@ def grid_step_check(
     return bool(near_power and near_hours)
 
 
+def _lp_priced_best(
+    table: pd.DataFrame, finance: FinanceInputs, lp: LPSizing
+) -> tuple[float, float]:
+    """The best prescient candidate under the LP's linear NPV (no fade, no replacement)."""
+    npv = [
+        lp.costs.npv_usd(
+            finance,
+            power_kw=row.power_kw,
+            energy_kwh=row.energy_kwh,
+            savings_usd=row.pf_first_year_savings_usd,
+        )
+        for row in table.itertuples()
+    ]
+    best = table.iloc[int(np.nanargmax(npv))]
+    return float(best["power_kw"]), float(best["energy_kwh"])
+
+
 def _lp_check(
     config: BacktestConfig, data: SiteData, sizing: SizingConfig, start: str, end: str
 ) -> tuple[LPSizing | None, list[str]]:
@@ -440,7 +462,7 @@ def _finish(config, data, sizing, table, started, stage1, stage2) -> SizingResul
     if not len(done):
         notes.append("no forecast-driven run finished: the recommendation is the screen's best")
     top = table.dropna(subset=["fc_rank"]).copy() if len(done) else table.nsmallest(1, "pf_rank")
-    lp, within = None, None
+    lp, within, lp_finance_best = None, None, None
     if sizing.lp_check:
         period = (str(pf_best["pf_start"]), str(pf_best["pf_end"]))
         lp, lp_notes = _lp_check(config, data, sizing, *period)
@@ -452,6 +474,7 @@ def _finish(config, data, sizing, table, started, stage1, stage2) -> SizingResul
             sorted(table["power_kw"].unique()),
             sorted(table["duration_h"].unique()),
         )
+        lp_finance_best = _lp_priced_best(table, config.finance, lp)
     lp_done = time.perf_counter()
     return SizingResult(
         site=config.site.name,
@@ -463,6 +486,7 @@ def _finish(config, data, sizing, table, started, stage1, stage2) -> SizingResul
         sensitivity=_sensitivity(table, config.finance, sizing.capex_sensitivity_fraction),
         lp=lp,
         lp_within_one_step=within,
+        lp_finance_best=lp_finance_best,
         notes=tuple(notes),
         timings={
             "stage1_s": stage1 - started,

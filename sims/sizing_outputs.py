@@ -19,7 +19,7 @@ from typing import Any
 
 from sims.fleet_io import write_site_atomically
 from sims.outputs import run_manifest
-from sims.sizing import SizingResult
+from sims.sizing import SizingResult, grid_step_check
 
 __all__ = ["lp_explanation", "summary_payload", "write_sizing_outputs"]
 
@@ -80,21 +80,36 @@ def lp_explanation(result: SizingResult) -> str:
     if result.lp_within_one_step:
         return head + ": within one grid step."
     table = result.candidates
+    powers = sorted(table["power_kw"].unique())
+    durations = sorted(table["duration_h"].unique())
     reasons = []
     if not lp.power_kw > 1e-6:
         reasons.append("the LP finds no size whose savings pay for it")
-    elif lp.power_kw > table["power_kw"].max() or lp.power_kw < table["power_kw"].min():
-        reasons.append("the LP optimum lies outside the grid's power range")
-    reasons += [
-        "the LP is a relaxation (charge and discharge at once allowed, first tiers only, "
-        "continuous sizes) on its own step",
-        "its finance has no capacity fade, replacement or augmentation while the screen's "
-        "finance does (larger energy fades the same and is worth less than the LP assumes)",
-        "the NPV surface is flat near the optimum, so a small difference in savings moves "
-        "the best grid point by a step",
-    ]
-    reasons += list(lp.notes)
-    return head + ": NOT within one grid step. Likely reasons: " + "; ".join(reasons) + "."
+    elif not powers[0] <= lp.power_kw <= powers[-1]:
+        reasons.append(f"the LP's power lies outside the grid ({powers[0]:g}-{powers[-1]:g} kW)")
+    elif not durations[0] <= lp.duration_h <= durations[-1]:
+        reasons.append(
+            f"the LP's duration lies outside the grid ({durations[0]:g}-{durations[-1]:g} h)"
+        )
+    if result.lp_finance_best is not None and lp.power_kw > 1e-6:
+        p, e = result.lp_finance_best
+        near = grid_step_check(lp, (p, e), powers, durations)
+        priced = f"priced the LP's way (no fade or replacement) the screen's best is {p:g} kW / {e:g} kWh"
+        if near:
+            reasons.append(
+                priced + ", within one step: the finance terms the LP lacks (capacity fade, "
+                "replacement) make the difference"
+            )
+        else:
+            reasons.append(
+                priced + ", still not within one step: the dispatch and bill differ (the LP "
+                "allows charging and discharging at once, prices first tiers, sizes continuously"
+                + (", runs on hourly means" if lp.step_h == 1 else "")
+                + ")"
+            )
+    extra = [n for n in lp.notes if not n.startswith("capacity fade")]
+    reasons += extra
+    return head + ": NOT within one grid step; " + "; ".join(reasons) + "."
 
 
 def summary_payload(result: SizingResult) -> dict[str, Any]:
@@ -125,6 +140,7 @@ def summary_payload(result: SizingResult) -> dict[str, Any]:
         "ranking": result.ranking,
         "lp": lp,
         "lp_within_one_step": result.lp_within_one_step,
+        "lp_finance_best": result.lp_finance_best,
         "lp_explanation": lp_explanation(result),
         "sensitivity": result.sensitivity.to_dict(orient="records"),
         "notes": list(result.notes),
