@@ -205,3 +205,39 @@ def test_size_command_writes_the_folder(tmp_path: Path, capsys) -> None:
     assert "recommended 20 kW / 40 kWh" in capsys.readouterr().out
     # a second run into the same folder is refused without --force
     assert main(["size", str(path), "--out", str(out)]) == 2
+
+
+def test_lp_explanation_separates_finance_from_dispatch() -> None:
+    """The screen's best (50 kW / 100 kWh) is two power steps from an LP optimum at 100 kW /
+    200 kWh; priced the LP's way (no fade) the best candidate is 100 kW / 200 kWh, so the
+    explanation puts the gap on the finance terms the LP lacks."""
+    import pandas as pd
+
+    from sims.sizing import SizingResult
+    from sims.sizing_outputs import lp_explanation
+
+    table = pd.DataFrame(
+        {
+            "power_kw": [50.0, 75.0, 100.0],
+            "duration_h": [2.0, 2.0, 2.0],
+            "energy_kwh": [100.0, 150.0, 200.0],
+            "pf_npv_usd": [10.0, 5.0, 1.0],
+        }
+    )
+    result = SizingResult(
+        site="s",
+        peak_kw=500.0,
+        candidates=table,
+        recommended=(50.0, 100.0),
+        pf_best=(50.0, 100.0),
+        ranking={},
+        sensitivity=pd.DataFrame(),
+        lp=_lp(100.0, 200.0),
+        lp_within_one_step=False,
+        lp_finance_best=(100.0, 200.0),
+    )
+    text = lp_explanation(result)
+    assert "NOT within one grid step" in text
+    assert "finance terms the LP lacks" in text
+    within = dataclasses.replace(result, lp_finance_best=(50.0, 100.0))
+    assert "dispatch and bill differ" in lp_explanation(within)
