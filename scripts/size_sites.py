@@ -24,6 +24,7 @@ write_sizing_outputs`; the table over sites (``OUT/sizing.md`` / ``.csv``) is pr
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import pickle
@@ -163,8 +164,36 @@ def render(saved: Path, out: Path) -> None:
 
     with saved.open("rb") as handle:
         path, result = pickle.load(handle)
-    config, _ = load_sizing_config(path)
+    config, sizing = load_sizing_config(path)
+    if result.lp is not None and getattr(result, "lp_at_pf_best", None) is None:
+        result = _complete_lp_check(config, sizing, result)
+        with saved.open("wb") as handle:
+            pickle.dump((path, result), handle)
     write_sizing_outputs(result, out / result.site, config=config)
+
+
+def _complete_lp_check(config, sizing, result):
+    """Add the LP at the screen's best and the LP-priced best to a result saved before them."""
+    from sims.sitedata import load_site_data
+    from sims.sizing import lp_check, lp_priced_best
+
+    table = result.candidates
+    row = table[
+        (table["power_kw"] == result.pf_best[0]) & (table["energy_kwh"] == result.pf_best[1])
+    ].iloc[0]
+    fixed = lp_check(
+        config,
+        load_site_data(config),
+        start=str(row["pf_start"]),
+        end=str(row["pf_end"]),
+        hourly=sizing.lp_step == "1h",
+        fixed_size=result.pf_best,
+    )
+    return dataclasses.replace(
+        result,
+        lp_at_pf_best=fixed,
+        lp_finance_best=lp_priced_best(table, config.finance, result.lp),
+    )
 
 
 def site_row(result) -> dict[str, object]:

@@ -47,6 +47,8 @@ __all__ = [
     "candidate_config",
     "evaluate_candidate",
     "grid_step_check",
+    "lp_check",
+    "lp_priced_best",
     "reprice",
     "repriced_npv",
     "size_battery",
@@ -93,6 +95,9 @@ class SizingResult:
         ``(power_kw, energy_kwh)`` of the best prescient candidate priced the LP's way (its
         linear NPV, no fade or replacement, on the simulated savings): separates what the LP's
         finance leaves out from what its dispatch and bill do differently.
+    lp_at_pf_best : LPSizing or None
+        The LP holding the screen's best size fixed: its first-year savings against the
+        simulated prescient run's check the two dispatch models against each other.
     notes : tuple of str
         Bound violations, failed candidates, LP differences, negative NPVs.
     timings : dict
@@ -109,6 +114,7 @@ class SizingResult:
     lp: LPSizing | None
     lp_within_one_step: bool | None
     lp_finance_best: tuple[float, float] | None = None
+    lp_at_pf_best: LPSizing | None = None
     notes: tuple[str, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -318,7 +324,7 @@ def grid_step_check(
     return bool(near_power and near_hours)
 
 
-def _lp_priced_best(
+def lp_priced_best(
     table: pd.DataFrame, finance: FinanceInputs, lp: LPSizing
 ) -> tuple[float, float]:
     """The best prescient candidate under the LP's linear NPV (no fade, no replacement)."""
@@ -335,24 +341,42 @@ def _lp_priced_best(
     return float(best["power_kw"]), float(best["energy_kwh"])
 
 
-def _lp_check(
-    config: BacktestConfig, data: SiteData, sizing: SizingConfig, start: str, end: str
-) -> tuple[LPSizing | None, list[str]]:
+def lp_check(
+    config: BacktestConfig,
+    data: SiteData,
+    *,
+    start: str,
+    end: str,
+    hourly: bool = True,
+    fixed_size: tuple[float, float] | None = None,
+) -> LPSizing:
+    """The sizing LP over ``[start, end)`` of the site's data (optionally at a fixed size)."""
     keep = (data.index >= pd.Timestamp(start)) & (data.index < pd.Timestamp(end))
+    return size_lp(
+        battery=config.battery,
+        tariff=data.tariff,
+        finance=config.finance,
+        load_kw=data.load_kw[keep],
+        pv_kw=None if data.pv_kw is None else data.pv_kw[keep],
+        initial_soc_fraction=config.initial_soc_fraction,
+        hourly=hourly,
+        fixed_size=fixed_size,
+    )
+
+
+def _lp_check(
+    config: BacktestConfig, data: SiteData, sizing: SizingConfig, pf_best: pd.Series
+) -> tuple[LPSizing | None, LPSizing | None, list[str]]:
+    """The free LP, and the LP dispatching the screen's best (its savings against the run's)."""
+    period = {"start": str(pf_best["pf_start"]), "end": str(pf_best["pf_end"])}
+    size = (float(pf_best["power_kw"]), float(pf_best["energy_kwh"]))
     try:
-        lp = size_lp(
-            battery=config.battery,
-            tariff=data.tariff,
-            finance=config.finance,
-            load_kw=data.load_kw[keep],
-            pv_kw=None if data.pv_kw is None else data.pv_kw[keep],
-            initial_soc_fraction=config.initial_soc_fraction,
-            hourly=sizing.lp_step == "1h",
-        )
+        lp = lp_check(config, data, hourly=sizing.lp_step == "1h", **period)
+        fixed = lp_check(config, data, hourly=sizing.lp_step == "1h", fixed_size=size, **period)
     except Exception as exc:  # the cross-check is reported, never fatal
         logger.warning("sizing LP failed: %s", exc)
-        return None, [f"the sizing LP failed: {type(exc).__name__}: {exc}"]
-    return lp, []
+        return None, None, [f"the sizing LP failed: {type(exc).__name__}: {exc}"]
+    return lp, fixed, []
 
 
 def _stage1(config, data, sizing, executor) -> pd.DataFrame:
@@ -462,10 +486,9 @@ def _finish(config, data, sizing, table, started, stage1, stage2) -> SizingResul
     if not len(done):
         notes.append("no forecast-driven run finished: the recommendation is the screen's best")
     top = table.dropna(subset=["fc_rank"]).copy() if len(done) else table.nsmallest(1, "pf_rank")
-    lp, within, lp_finance_best = None, None, None
+    lp, lp_fixed, within, lp_finance_best = None, None, None, None
     if sizing.lp_check:
-        period = (str(pf_best["pf_start"]), str(pf_best["pf_end"]))
-        lp, lp_notes = _lp_check(config, data, sizing, *period)
+        lp, lp_fixed, lp_notes = _lp_check(config, data, sizing, pf_best)
         notes += lp_notes
     if lp is not None:
         within = grid_step_check(
@@ -474,7 +497,7 @@ def _finish(config, data, sizing, table, started, stage1, stage2) -> SizingResul
             sorted(table["power_kw"].unique()),
             sorted(table["duration_h"].unique()),
         )
-        lp_finance_best = _lp_priced_best(table, config.finance, lp)
+        lp_finance_best = lp_priced_best(table, config.finance, lp)
     lp_done = time.perf_counter()
     return SizingResult(
         site=config.site.name,
@@ -487,6 +510,7 @@ def _finish(config, data, sizing, table, started, stage1, stage2) -> SizingResul
         lp=lp,
         lp_within_one_step=within,
         lp_finance_best=lp_finance_best,
+        lp_at_pf_best=lp_fixed,
         notes=tuple(notes),
         timings={
             "stage1_s": stage1 - started,

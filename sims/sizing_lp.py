@@ -310,6 +310,7 @@ def size_lp(
     pv_kw: pd.Series | None = None,
     initial_soc_fraction: float = 0.5,
     hourly: bool = True,
+    fixed_size: tuple[float, float] | None = None,
 ) -> LPSizing:
     """Solve the continuous sizing LP on perfect foresight over ``load_kw``'s period.
 
@@ -329,6 +330,9 @@ def size_lp(
     hourly : bool, default True
         Solve on hourly means (a 15-min year is four times the LP); demand peaks of hourly
         means can be lower than the 15-min peaks the bill prices.
+    fixed_size : tuple of float, optional
+        ``(power_kw, energy_kwh)`` to hold fixed: the LP then only dispatches that size (its
+        savings compare with a simulated candidate's).
 
     Returns
     -------
@@ -358,6 +362,9 @@ def size_lp(
     pv_arr = pv.to_numpy(dtype=float)
     started = time.perf_counter()
     model = _build(battery, bill, load, pv_arr, step_h, scale, costs, initial_soc_fraction)
+    if fixed_size is not None:
+        model.power.fix(float(fixed_size[0]))
+        model.energy.fix(float(fixed_size[1]))
     h, columns = compile_to_highs(model)
     built = time.perf_counter()
     h.run()
@@ -370,8 +377,10 @@ def size_lp(
     def value(var) -> float:
         return float(x[columns[id(var)]])
 
-    power = max(value(model.power), 0.0)
-    energy = max(value(model.energy), 0.0)
+    if fixed_size is None:
+        power, energy = max(value(model.power), 0.0), max(value(model.energy), 0.0)
+    else:  # fixed variables are constants in the compiled model, not columns
+        power, energy = float(fixed_size[0]), float(fixed_size[1])
     charge = np.array([value(model.c[t]) for t in model.T])
     discharge = np.array([value(model.d[t]) for t in model.T])
     curtail = np.array([value(model.curt[t]) for t in model.T])

@@ -77,6 +77,19 @@ def lp_explanation(result: SizingResult) -> str:
         f"({lp.duration_h:.2f} h); the screen's best {power:g} kW / {energy:g} kWh "
         f"({energy / power:g} h)"
     )
+    fixed = result.lp_at_pf_best
+    if fixed is not None:
+        simulated = float(
+            result.candidates.loc[
+                (result.candidates["power_kw"] == power)
+                & (result.candidates["energy_kwh"] == energy),
+                "pf_first_year_savings_usd",
+            ].iloc[0]
+        )
+        head = (
+            f"At the screen's best the LP's dispatch saves {fixed.first_year_savings_usd:,.0f} "
+            f"$/yr, the simulated prescient run {simulated:,.0f} $/yr. " + head
+        )
     if result.lp_within_one_step:
         return head + ": within one grid step."
     table = result.candidates
@@ -131,6 +144,8 @@ def summary_payload(result: SizingResult) -> dict[str, Any]:
             "solve_s": result.lp.solve_s,
             "notes": list(result.lp.notes),
         }
+        if result.lp_at_pf_best is not None:
+            lp["first_year_savings_at_pf_best_usd"] = result.lp_at_pf_best.first_year_savings_usd
     payload = {
         "site": result.site,
         "peak_kw": result.peak_kw,

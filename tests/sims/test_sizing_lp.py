@@ -130,3 +130,24 @@ def test_lp_npv_equals_the_cash_flow_npv_without_fade(macrs: bool) -> None:
         fin, power_kw=120.0, energy_kwh=300.0, savings_usd=21000.0
     )
     assert lp_npv == pytest.approx(direct.npv_usd, rel=1e-9)
+
+
+def test_lp_at_a_fixed_size_only_dispatches_it() -> None:
+    """The pyramid case at a fixed 10 kW / 10 kWh: the battery shaves the top 10 kW (one hour
+    a day, 10 kWh), so the yearly saving is ``k D x 10`` with ``k = 8766 / 720``."""
+    index = pd.date_range("2023-06-01", periods=30 * 24, freq="1h", tz=TZ)
+    load = np.full(len(index), 50.0)
+    for offset, level in enumerate((1, 2, 3, 2, 1)):
+        load[index.hour == 13 + offset] += 10.0 * level
+    lp = size_lp(
+        battery=Battery(
+            power_kw=1.0, energy_kwh=1.0, charge_efficiency=1.0, discharge_efficiency=1.0
+        ),
+        tariff=_flat_demand_tariff(10.0),
+        finance=FinanceInputs(capex_usd_per_kw=100.0, capex_usd_per_kwh=100.0),
+        load_kw=pd.Series(load, index=index),
+        initial_soc_fraction=1.0,
+        fixed_size=(10.0, 10.0),
+    )
+    assert (lp.power_kw, lp.energy_kwh) == (10.0, 10.0)
+    assert lp.first_year_savings_usd == pytest.approx(8766.0 / 720.0 * 10.0 * 10.0, rel=1e-6)
