@@ -76,7 +76,7 @@ class SizingResult:
         (``pf_`` prescient bound, ``fc_`` forecast-driven, NaN where not run) ``savings_usd``
         (the simulated period), ``demand_savings_usd``, ``first_year_savings_usd``,
         ``cycles_per_year``, ``npv_usd``, ``irr_fraction``, ``payback_years``, ``wall_s``,
-        ``error``; ``pf_rank`` (1 = best prescient NPV) and ``fc_rank`` (among the top k).
+        ``cpu_s`` (the run's CPU time in its process), ``error``; ``pf_rank`` (1 = best prescient NPV) and ``fc_rank`` (among the top k).
     recommended : tuple of float
         ``(power_kw, energy_kwh)`` of the best forecast-driven NPV (the screen's best when no
         forecast-driven run finished).
@@ -139,7 +139,7 @@ def evaluate_candidate(
     """
     from sims.backtest import run_backtest, run_prescient
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     row: dict[str, object] = {"power_kw": power_kw, "energy_kwh": energy_kwh, "error": ""}
     try:
         resized = candidate_config(config, power_kw, energy_kwh)
@@ -171,6 +171,7 @@ def evaluate_candidate(
         row["error"] = f"{type(exc).__name__}: {exc}"
         row["detail"] = "".join(traceback.format_exception(exc))
     row["wall_s"] = time.perf_counter() - started
+    row["cpu_s"] = time.process_time() - cpu_started
     return row
 
 
