@@ -78,6 +78,7 @@ def lp_explanation(result: SizingResult) -> str:
         f"({energy / power:g} h)"
     )
     fixed = result.lp_at_pf_best
+    simulated = math.nan
     if fixed is not None:
         simulated = float(
             result.candidates.loc[
@@ -112,6 +113,14 @@ def lp_explanation(result: SizingResult) -> str:
             reasons.append(
                 priced + ", within one step: the finance terms the LP lacks (capacity fade, "
                 "replacement) make the difference"
+            )
+        elif fixed is not None and abs(fixed.first_year_savings_usd - simulated) <= 0.01 * abs(
+            simulated
+        ):
+            reasons.append(
+                priced + ", still not within one step although the two dispatches agree at the "
+                "screen's best (savings within 1 %): the LP optimum lies beyond the grid, "
+                "whose edge is the best the grid can offer"
             )
         else:
             reasons.append(
