@@ -1,7 +1,7 @@
 """Bill engine timings: a year of net load on PG&E E-19 at 60, 15 and 5 minutes.
 
 Each row times the vectorized engine (:func:`markets.bill.compute_bill`, best of several
-runs) and the per-interval loop reference (:func:`markets.bill_reference.bill_by_loop`) on the
+runs) and the per-interval loop reference (:func:`tests.oracles.bill_reference.bill_by_loop`) on the
 same bill, reports their ratio and checks that the two totals agree. The load is the example
 office's 2023 load (``examples/office_load.csv``) placed on a Pacific-time 2023 calendar year at each step: hourly means, the
 15-minute data, and each 15-minute value held for three 5-minute steps. PG&E E-19 (TOU
@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from markets.bill import compute_bill
-from markets.bill_reference import bill_by_loop
 from markets.tariff import Tariff
+from tests.oracles.bill_reference import bill_by_loop
 
 ROOT = Path(__file__).resolve().parents[1]
 PGE_E19 = "reopt/urdb/pge_e19_secondary_5cef0a415457a33576f60fe2.json"

@@ -10,7 +10,7 @@ Two families of rows, each timed for both paths (HiGHS on one thread, the same
 - ``one-shot``: one horizon of 96, 192 or 2,976 steps at 15 min (a day, two days, July) or
   8,760 steps at 1 h (the year), LP and MILP, through :func:`optimizer.optimize_dispatch`
   (build, solve and extract as its :class:`~optimizer.SolverReport` times them) and through
-  :func:`benchmarks.reference_highspy.solve_direct` (array build, HiGHS run, read-back).
+  :func:`tests.oracles.reference_highspy.solve_direct` (array build, HiGHS run, read-back).
   Small sizes are timed three times and the fastest run is kept.
 - ``rolling``: re-solves of a 48-hour horizon (192 steps at 15 min) from each local midnight
   from 2017-01-01 on, through ONE :class:`optimizer.DispatchModel` (its parameters updated
@@ -56,9 +56,9 @@ from benchmarks.cases import (
     shared_data_dir,
     standard_case,
 )
-from benchmarks.reference_highspy import solve_direct
 from markets.tariff import Tariff
 from optimizer import DispatchModel, MonthToDate, TerminalSoc, optimize_dispatch
+from tests.oracles.reference_highspy import solve_direct
 
 __all__ = ["MIP_REL_GAP", "profile_rolling", "run", "target_rows"]
 

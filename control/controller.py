@@ -47,7 +47,8 @@ import numpy as np
 import pandas as pd
 
 from control.history import DayHistory
-from control.plan import Plan, floored, idle_plan, today_span
+from control.intraday import IntradayGuard
+from control.plan import Plan, day_ends, floored, idle_plan, today_span
 from control.realtime import energy_need_kwh, realtime_setpoint
 from control.settings import ControlSettings, Fallback, Horizon
 from control.targets import WindowKey, WindowMap, target_raise_kw, window_map
@@ -131,6 +132,11 @@ class Controller:
         )
         self._reserve_slots = np.zeros(self._history.slots_per_day)
         self._pending: tuple[int, tuple[WindowKey, ...]] | None = None
+        self._guard = (
+            IntradayGuard(battery, self._dt_h, error_days=settings.guard_days)
+            if settings.intraday_guard and settings.history_days > 0
+            else None
+        )
         self.plans: list[dict[str, Any]] = []
         self.forecast_s = 0.0
         self.optimize_s = 0.0
@@ -235,7 +241,7 @@ class Controller:
         soc_fraction = min(max(soc_kwh / b.energy_kwh, b.soc_min_fraction), b.soc_max_fraction)
         pv = None if fc.pv_kw is None else pd.Series(fc.pv_kw, index=fc.index)
         extra = {} if fc.stream_inputs is None else {"stream_inputs": fc.stream_inputs}
-        holdable = self._holdable()
+        holdable = self._holdable(now.year * 12 + now.month)
         mtd = self.month_to_date(now)
         if self.settings.floor_plan_at_targets and holdable:
             n_tou = 0 if self.tariff.tou_demand is None else len(self.tariff.tou_demand.periods)
@@ -252,18 +258,17 @@ class Controller:
         sched = result.schedule
         charge = np.maximum(sched["charge_kw"].to_numpy(dtype=float), 0.0)
         discharge = np.maximum(sched["discharge_kw"].to_numpy(dtype=float), 0.0)
-        grid = sched["grid_import_kw"].to_numpy(dtype=float) - sched["grid_export_kw"].to_numpy(
-            dtype=float
-        )
         windows = window_map(self.tariff, fc.index)
         self._prune(int(windows.month_key[0]))
-        self._set_targets(windows, grid, holdable)
         pv_arr = np.zeros(n) if fc.pv_kw is None else np.asarray(fc.pv_kw, dtype=float)
         high_net = np.asarray(fc.load_high_kw, dtype=float) - pv_arr
-        import_kw = np.maximum(grid, 0.0)
+        point_net = np.asarray(fc.load_kw, dtype=float) - pv_arr
+        # the meter the plan expects on the point forecast: charging is never allowed above it
+        # (or a peak already paid); the high scenario's import would let charging set peaks
+        import_kw = np.maximum(point_net + charge - discharge, 0.0)
+        self._set_targets(windows, import_kw, holdable)
         ceiling = np.maximum(import_kw, windows.targets(self._actual))
         ceiling = np.where(np.isfinite(ceiling), ceiling, import_kw)
-        point_net = np.asarray(fc.load_kw, dtype=float) - pv_arr
         self._raise_for_today(fc.index, windows, point_net, ceiling, soc_kwh)
         self._reserve_slots = self._history_reserve(int(windows.month_key[0]), holdable)
         need = energy_need_kwh(
@@ -286,6 +291,9 @@ class Controller:
             load=np.asarray(fc.load_kw, dtype=float),
             pv=pv_arr,
             awards=awards,
+            high_net=high_net,
+            ceiling=ceiling,
+            day_end=day_ends(fc.index),
         )
         return plan, result
 
@@ -337,15 +345,18 @@ class Controller:
 
     def _history_reserve(self, month: int, holdable: Mapping) -> np.ndarray:
         """Energy to keep after each clock slot to hold ``month``'s targets on recent days."""
-        if not holdable:
+        if self.settings.history_days == 0 or len(self._history) == 0:
             return np.zeros(self._history.slots_per_day)
         return self._history.reserve_after_kwh(
             {key[1:]: value for key, value in self._targets.items() if key[0] == month}
         )
 
-    def _holdable(self) -> dict[tuple[str, int], float]:
+    def _holdable(self, month_key: int) -> dict[tuple[str, int], float]:
         """The history's holdable level per kind of window (empty when switched off)."""
-        return self._history.holdable_kw() if self.settings.history_days > 0 else {}
+        if self.settings.history_days == 0:
+            return {}
+        month = month_key if self.settings.floor_this_month else None
+        return self._history.holdable_kw(self.settings.floor_days, month)
 
     def _fallback_plan(self, now: pd.Timestamp, fc: Forecast | None) -> Plan:
         """Idle powers; ``PEAK_GUARD``: the real-time layer holds the month's metered peaks."""
@@ -426,6 +437,18 @@ class Controller:
             b.soc_min_kwh + max(plan.need[k + 1], self._reserve_slots[slot]), b.soc_max_kwh
         )
         net = load_kw - pv_kw
+        if self._guard is not None:
+            target, reserve = self._guard.apply(
+                plan,
+                k,
+                now,
+                load_kw=load_kw,
+                net_kw=net,
+                soc_kwh=soc_kwh,
+                targets_kw=self._targets,
+                target_kw=target,
+                reserve_kwh=reserve,
+            )
         if self.settings.hold_targets:
             charge, discharge = realtime_setpoint(
                 net_kw=net,

@@ -128,10 +128,19 @@ class DayHistory:
         slots = np.array([self.slot(t) for t in stamps])
         self._days.append(_Day(net_kw=net, slot=slots, windows=windows, holdable_kw=holdable))
 
-    def holdable_kw(self) -> dict[WindowKind, float]:
-        """Highest holdable level over the stored days, per kind of window [kW]."""
+    def holdable_kw(
+        self, last_days: int | None = None, month_key: int | None = None
+    ) -> dict[WindowKind, float]:
+        """Highest holdable level over stored days, per kind of window [kW].
+
+        ``last_days`` keeps only the most recent days; ``month_key`` (``year * 12 + month``)
+        only the days of that billing month.
+        """
         out: dict[WindowKind, float] = {}
-        for day in self._days:
+        days = list(self._days)
+        if month_key is not None:
+            days = [day for day in days if day.windows.month_key[0] == month_key]
+        for day in days if last_days is None else days[-last_days:]:
             for kind, level in day.holdable_kw.items():
                 out[kind] = max(out.get(kind, 0.0), level)
         return out

@@ -12,7 +12,7 @@ from control.targets import WindowMap
 from control.types import Forecast
 from optimizer.state import MonthToDate
 
-__all__ = ["Plan", "floored", "idle_plan", "today_span"]
+__all__ = ["Plan", "day_ends", "floored", "idle_plan", "today_span"]
 
 
 @dataclass
@@ -30,6 +30,9 @@ class Plan:
     load: np.ndarray
     pv: np.ndarray
     awards: dict[str, np.ndarray]
+    high_net: np.ndarray  # net load of the high scenario the plan was made on
+    ceiling: np.ndarray  # highest meter reading charging may cause per step
+    day_end: np.ndarray  # per step: position of the next local midnight (or the plan's end)
 
     def __len__(self) -> int:
         return len(self.charge)
@@ -51,7 +54,17 @@ def idle_plan(start_ns: int, number: int, windows: WindowMap, fc: Forecast | Non
         load=np.full(n, np.nan) if fc is None else np.asarray(fc.load_kw[:n], dtype=float),
         pv=np.full(n, np.nan) if fc is None or fc.pv_kw is None else fc.pv_kw[:n],
         awards={},
+        high_net=np.full(n, np.nan),
+        ceiling=zeros,
+        day_end=np.full(n, n),
     )
+
+
+def day_ends(index: pd.DatetimeIndex) -> np.ndarray:
+    """Per step of ``index``: the position of the first step of the next local day (or ``n``)."""
+    dates = np.asarray(index.date)
+    starts = np.flatnonzero(dates[1:] != dates[:-1]) + 1
+    return np.append(starts, len(index))[np.searchsorted(starts, np.arange(len(index)), "right")]
 
 
 def today_span(index: pd.DatetimeIndex) -> int:

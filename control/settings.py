@@ -100,6 +100,18 @@ class ControlSettings:
         Solve each plan on the high-load scenario (its arbitrage then keeps the energy the
         high scenario's peaks need); False solves on the point forecast and only the targets
         and the reserve see the high scenario.
+    intraday_guard : bool, default True
+        Every interval, correct the rest of today's forecast by the current error, decaying
+        as recent errors do (:mod:`control.intraday`): raise today's targets when the stored
+        energy cannot hold them, keep the energy holding them needs. Needs ``history_days > 0``.
+    guard_days : float, default 14.0
+        Days of forecast errors the guard estimates their persistence from.
+    floor_days : int or None, default None
+        Recent days whose holdable level floors the month's targets (None: all
+        ``history_days``; the reserve always uses all of them).
+    floor_this_month : bool, default True
+        Only the days of the current billing month floor its targets (a level held on one of
+        them is a level the month reaches anyway; earlier months say little about this one).
     """
 
     cadence: Cadence = Cadence.DAILY
@@ -112,6 +124,10 @@ class ControlSettings:
     plan_on_high: bool = True
     history_days: int = 56
     floor_plan_at_targets: bool = True
+    intraday_guard: bool = True
+    guard_days: float = 14.0
+    floor_days: int | None = None
+    floor_this_month: bool = True
 
     def __post_init__(self) -> None:
         for name, kind in (("cadence", Cadence), ("horizon", Horizon), ("fallback", Fallback)):
@@ -122,10 +138,26 @@ class ControlSettings:
                 )
         require_positive("ControlSettings.lookahead_h", self.lookahead_h)
         require_positive("ControlSettings.event_gap_h", self.event_gap_h)
+        require_positive("ControlSettings.guard_days", self.guard_days)
         if isinstance(self.history_days, bool) or not isinstance(self.history_days, int):
             raise InputError("ControlSettings.history_days", self.history_days, "an integer")
+        if self.floor_days is not None and (
+            isinstance(self.floor_days, bool)
+            or not isinstance(self.floor_days, int)
+            or self.floor_days < 1
+        ):
+            raise InputError(
+                "ControlSettings.floor_days", self.floor_days, "None or an integer >= 1"
+            )
         if self.history_days < 0:
             raise InputError("ControlSettings.history_days", self.history_days, "an integer >= 0")
-        for name in ("replan_on_events", "hold_targets", "plan_on_high", "floor_plan_at_targets"):
+        for name in (
+            "replan_on_events",
+            "hold_targets",
+            "plan_on_high",
+            "floor_plan_at_targets",
+            "intraday_guard",
+            "floor_this_month",
+        ):
             if not isinstance(getattr(self, name), bool):
                 raise InputError(f"ControlSettings.{name}", getattr(self, name), "a boolean")

@@ -1,7 +1,7 @@
 """The bill engine: price a net-load series under a :class:`~markets.tariff.Tariff`.
 
 Vectorized over intervals (numpy), looping only over billing months, periods and tiers, so a
-year of 5-minute data bills in milliseconds. :mod:`markets.bill_reference` prices the same bill
+year of 5-minute data bills in milliseconds. :mod:`tests.oracles.bill_reference` prices the same bill
 with a plain per-interval loop, as a second method for tests and benchmarks.
 
 Semantics (NREL SAM's utility-rate model is the reference where URDB is silent):

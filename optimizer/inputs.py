@@ -17,11 +17,12 @@ import pandas as pd
 from core.errors import InputError
 from core.timegrid import validate_index
 from core.validation import require_fraction, validate_series
-from markets.tariff import ExportMode, Tariff
+from markets.tariff import Tariff
 from optimizer.battery import Battery
 from optimizer.calendar import CalendarCache, direct_lookups
+from optimizer.retail import check_tariff_supported, retail_streams
 from optimizer.state import MonthToDate, TerminalMode, TerminalSoc
-from optimizer.streams import Stream, retail_streams
+from optimizer.streams import Stream
 from optimizer.window import SlotLayout, Window, month_slot_layout
 
 __all__ = ["ModelSpec", "check_tariff_supported", "horizon_step"]
@@ -46,36 +47,6 @@ def horizon_step(load_kw: object) -> pd.Timedelta:
     index = load_kw.index
     validate_index(index, name="load_kw.index")
     return index[1] - index[0] if len(index) >= 2 else pd.Timedelta(index.freq)
-
-
-def check_tariff_supported(tariff: Tariff, dt_h: float) -> None:
-    """Raise ``InputError`` for tariff parts the optimizer cannot price exactly."""
-    from optimizer.streams.demand import demand_tier_layout
-    from optimizer.streams.energy import tier_adders
-    from optimizer.streams.export import net_metering_rates
-    from optimizer.streams.ratchet import check_ratchet
-
-    if tariff.export.mode is ExportMode.SELL_RATE and tariff.energy is None:
-        raise InputError("Tariff.energy", None, "energy periods carrying SELL_RATE sell rates")
-    window = tariff.demand_window_minutes
-    has_demand = tariff.flat_demand is not None or tariff.tou_demand is not None
-    if has_demand and window is not None and window > dt_h * 60 * (1 + 1e-9):
-        raise InputError(
-            "Tariff.demand_window_minutes",
-            window,
-            f"at most the model's step of {dt_h * 60:g} min (the optimizer bills the "
-            "per-step average; solve on the demand window's step instead)",
-        )
-    if tariff.flat_demand is not None:
-        demand_tier_layout("Tariff.flat_demand.periods", tariff.flat_demand.periods)
-    if tariff.tou_demand is not None:
-        demand_tier_layout("Tariff.tou_demand.periods", tariff.tou_demand.periods)
-    if tariff.energy is not None and tariff.energy.is_tiered:
-        tier_adders(tariff)
-    if tariff.export.mode is ExportMode.NET_METERING:
-        net_metering_rates(tariff)
-    if tariff.ratchet is not None and tariff.flat_demand is not None:
-        check_ratchet(tariff)
 
 
 @dataclass(frozen=True, kw_only=True)

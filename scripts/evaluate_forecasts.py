@@ -22,6 +22,7 @@ import logging
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -30,17 +31,22 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.cases import shared_data_dir  # noqa: E402
 from forecasting import (  # noqa: E402
     GradientBoostingLoadForecaster,
     PVForecaster,
     PVSystemSpec,
     SeasonalNaiveForecaster,
-    SimilarDaysForecaster,
     SiteCalendar,
     rolling_origin,
     score_table,
 )
 from forecasting import datasets as ds  # noqa: E402
+from forecasting.registry import ForecasterContext, make_forecaster  # noqa: E402
+
+REFERENCE = "seasonal_naive"
+"""Skill scores are against this registry forecaster (same time 24 h earlier)."""
+ML = "gradient_boosting"
 
 CAMBRIDGE = ("b105", "b19", "b2", "b21", "b27", "b35", "b5", "b58", "b91", "b96")
 LONDON = "Europe/London"
@@ -62,21 +68,18 @@ COLUMNS = [
 
 
 def _data_dir() -> Path:
-    from tests.conftest import shared_data_dir
-
     return shared_data_dir()
 
 
 def _load_runs(data, calendar, tz, first, last, *, weather=True, recursive=False, perfect=False):
     kind = "lagged" if weather else "none"
+    context = ForecasterContext(target="load_kw", calendar=calendar, horizon_h=24.0, weather=kind)
     makers = {
-        "seasonal_naive_24h": lambda: SeasonalNaiveForecaster(period_h=24),
-        "seasonal_naive_168h": lambda: SeasonalNaiveForecaster(period_h=168),
-        "similar_days": lambda: SimilarDaysForecaster(calendar=calendar),
-        "ml_direct": lambda: GradientBoostingLoadForecaster(calendar=calendar, weather=kind),
+        name: partial(make_forecaster, name, context)
+        for name in (REFERENCE, "seasonal_naive_week", "similar_days", ML)
     }
     if recursive:
-        makers["ml_recursive"] = lambda: GradientBoostingLoadForecaster(
+        makers[f"{ML}_recursive"] = lambda: GradientBoostingLoadForecaster(
             calendar=calendar, weather=kind, strategy="recursive"
         )
     runs = [
@@ -91,7 +94,7 @@ def _load_runs(data, calendar, tz, first, last, *, weather=True, recursive=False
                 first_issue=first,
                 last_issue=last,
                 weather_columns=("temp_air_c",),
-                name="ml_direct_PERFECT_WEATHER",
+                name=f"{ML}_PERFECT_WEATHER",
             )
         )
     return runs
@@ -115,7 +118,7 @@ def cambridge_building(building: str) -> tuple[str, pd.DataFrame, dict]:
         perfect=True,
         recursive=building in ("b105", "b19", "b58"),
     )
-    table = score_table(runs, tz=LONDON, reference="seasonal_naive_24h")
+    table = score_table(runs, tz=LONDON, reference=REFERENCE)
     info = {"zeros": meter.zero_count, "partial": meter.partial_count}
     return building, table, info
 
@@ -137,7 +140,7 @@ def b105_years() -> pd.DataFrame:
         pd.Timestamp("2020-12-30", tz=LONDON),
         weather=False,
     )
-    return score_table(runs, tz=LONDON, reference="seasonal_naive_24h")
+    return score_table(runs, tz=LONDON, reference=REFERENCE)
 
 
 def citylearn_home(building: str) -> tuple[str, pd.DataFrame, pd.DataFrame]:
@@ -147,9 +150,7 @@ def citylearn_home(building: str) -> tuple[str, pd.DataFrame, pd.DataFrame]:
     calendar = SiteCalendar(tz=tz, country="US", subdiv="CA")
     first, last = pd.Timestamp("2016-10-01", tz=tz), pd.Timestamp("2017-07-30", tz=tz)
     data = home[["load_kw", "temp_air_c"]]
-    load = score_table(
-        _load_runs(data, calendar, tz, first, last), tz=tz, reference="seasonal_naive_24h"
-    )
+    load = score_table(_load_runs(data, calendar, tz, first, last), tz=tz, reference=REFERENCE)
     import json
 
     schema = json.loads((_data_dir() / "meters" / "citylearn_2022" / "schema.json").read_text())
@@ -203,7 +204,7 @@ def doe_building(city_building: str) -> tuple[str, pd.DataFrame]:
         pd.Timestamp("2017-12-30", tz=tz),
         weather=False,
     )
-    return city_building, score_table(runs, tz=tz, reference="seasonal_naive_24h")
+    return city_building, score_table(runs, tz=tz, reference=REFERENCE)
 
 
 def _show(title: str, table: pd.DataFrame, out: Path | None) -> None:
@@ -235,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
                     table,
                     args.out,
                 )
-                ml, naive = table.loc["ml_direct"], table.loc["seasonal_naive_24h"]
+                ml, naive = table.loc[ML], table.loc[REFERENCE]
                 summary.append(
                     {
                         "building": building,
@@ -250,9 +251,7 @@ def main(argv: list[str] | None = None) -> int:
                         "ml_peak_within_1h": ml["peak_within_1h"],
                         "naive_peak_within_1h": naive["peak_within_1h"],
                         "ml_coverage": ml["coverage_p10_p90"],
-                        "perfect_weather_cv_rmse": table.loc[
-                            "ml_direct_PERFECT_WEATHER", "cv_rmse"
-                        ],
+                        "perfect_weather_cv_rmse": table.loc[f"{ML}_PERFECT_WEATHER", "cv_rmse"],
                     }
                 )
             frame = pd.DataFrame(summary).set_index("building")

@@ -20,14 +20,10 @@ import pandas as pd
 
 from control.controller import Forecast
 from core.errors import InputError
-from forecasting.baselines import (
-    PersistenceForecaster,
-    SeasonalNaiveForecaster,
-    SimilarDaysForecaster,
-)
 from forecasting.calendar import SiteCalendar
-from forecasting.perfect import PerfectForesightForecaster
-from forecasting.pv import PVForecaster, PVSystemSpec
+from forecasting.pv import PVSystemSpec
+from forecasting.registry import FORECASTERS, ForecasterContext, warmup_days
+from forecasting.registry import make_forecaster as _make
 
 __all__ = [
     "WARMUP_DAYS",
@@ -40,24 +36,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-WARMUP_DAYS: dict[str, int] = {
-    "perfect": 0,
-    "persistence": 1,
-    "seasonal_naive": 7,
-    "seasonal_naive_week": 14,
-    "similar_days": 14,
-    "gradient_boosting": 56,
-    "pvlib": 14,
-}
-"""Days of history each forecaster needs before the first decision."""
-
-
-def warmup_days(*names: str) -> int:
-    """Days of data to keep as history before the first decision, for forecasters ``names``."""
-    for name in names:
-        if name not in WARMUP_DAYS:
-            raise InputError("forecast", name, f"one of {tuple(WARMUP_DAYS)}")
-    return max(WARMUP_DAYS[n] for n in names)
+WARMUP_DAYS: dict[str, int] = {name: spec.warmup_days for name, spec in FORECASTERS.items()}
+"""Days of history each forecaster needs before the first decision (from the registry)."""
 
 
 def make_forecaster(
@@ -68,18 +48,12 @@ def make_forecaster(
     calendar: SiteCalendar,
     pv_system: PVSystemSpec | None = None,
 ):
-    """Build the forecaster called ``name`` for column ``target``.
+    """Build the forecaster called ``name`` for column ``target`` in a backtest.
 
     Parameters
     ----------
     name : str
-        ``"perfect"``, ``"persistence"``, ``"seasonal_naive"`` (same time 24 h earlier),
-        ``"seasonal_naive_week"`` (same time a week earlier), ``"similar_days"`` (mean of
-        the last 4 days of the same day type) or ``"gradient_boosting"`` (load only:
-        gradient-boosted trees on calendar and lagged load, refit weekly, issued at local
-        midnight; no weather) or ``"pvlib"`` (PV only: :class:`forecasting.pv.PVForecaster`,
-        pvlib PVWatts on clear-sky irradiance scaled by the last 24 h's clearness and
-        calibrated on the measured PV of the last 14-30 days; needs ``pv_system``).
+        A name of :data:`forecasting.registry.FORECASTERS`.
     target : str
         ``"load_kw"`` or ``"pv_kw"``.
     actuals : pandas.Series
@@ -89,29 +63,10 @@ def make_forecaster(
     pv_system : PVSystemSpec or None, default None
         The site's PV array, for ``"pvlib"``.
     """
-    if name == "perfect":
-        return PerfectForesightForecaster(actuals=actuals, target=target)
-    if name == "persistence":
-        return PersistenceForecaster(target=target)
-    if name == "seasonal_naive":
-        return SeasonalNaiveForecaster(period_h=24.0, target=target)
-    if name == "seasonal_naive_week":
-        return SeasonalNaiveForecaster(period_h=168.0, target=target)
-    if name == "similar_days":
-        return SimilarDaysForecaster(calendar=calendar, target=target)
-    if name == "gradient_boosting":
-        from forecasting.load_ml import GradientBoostingLoadForecaster
-
-        return GradientBoostingLoadForecaster(
-            calendar=calendar, weather="none", horizon_h=48.0, target=target
-        )
-    if name == "pvlib":
-        if target != "pv_kw":
-            raise InputError("forecast", f"pvlib for {target}", "pvlib for pv_kw only")
-        if not isinstance(pv_system, PVSystemSpec):
-            raise InputError("pv_system", pv_system, "a PVSystemSpec for the pvlib forecaster")
-        return PVForecaster(system=pv_system, target=target)
-    raise InputError("forecast", name, f"one of {tuple(WARMUP_DAYS)}")
+    context = ForecasterContext(
+        target=target, calendar=calendar, actuals=actuals, pv_system=pv_system, horizon_h=48.0
+    )
+    return _make(name, context)
 
 
 def hourly_error_quantile(

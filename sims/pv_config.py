@@ -23,28 +23,31 @@ Errors name the TOML key (e.g. ``pv_system.tilt_deg``).
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import math
 from typing import Any
 
-from core.errors import InputError
 from forecasting.pv import PVSystemSpec
+from sims.toml_tables import FINITE, TableSpec, build, parse_table, table_spec
 
-__all__ = ["PV_SYSTEM_REQUIRED", "pv_system_from_table"]
+__all__ = ["PV_SYSTEM_REQUIRED", "PV_SYSTEM_TABLE", "pv_system_from_table"]
 
 logger = logging.getLogger(__name__)
 
-PV_SYSTEM_REQUIRED: tuple[str, ...] = (
-    "latitude_deg",
-    "longitude_deg",
-    "tilt_deg",
-    "dc_capacity_kw",
-    "ac_capacity_kw",
+PV_SYSTEM_TABLE: TableSpec = table_spec(
+    "pv_system",
+    PVSystemSpec,
+    kinds={
+        name: FINITE
+        for name, kind in PVSystemSpec.__annotations__.items()
+        if kind in ("float", float)
+    },
+)
+"""The ``[pv_system]`` table: the fields of PVSystemSpec, numbers finite."""
+
+PV_SYSTEM_REQUIRED: tuple[str, ...] = tuple(
+    name for name, f in PV_SYSTEM_TABLE.model.model_fields.items() if f.is_required()
 )
 """Keys the ``[pv_system]`` table must give (the others have PVSystemSpec's defaults)."""
-
-_TEXT_KEYS = ("temperature_model",)
 
 
 def pv_system_from_table(raw: Any) -> PVSystemSpec:
@@ -66,29 +69,4 @@ def pv_system_from_table(raw: Any) -> PVSystemSpec:
         If the table is not a table, a key is unknown, missing, mistyped or out of range; the
         error names the key as ``pv_system.<key>``.
     """
-    if not isinstance(raw, dict):
-        raise InputError("pv_system", raw, "a [pv_system] table")
-    allowed = {f.name for f in dataclasses.fields(PVSystemSpec)}
-    for key, value in raw.items():
-        if key not in allowed:
-            raise InputError(f"pv_system.{key}", value, f"one of the keys {sorted(allowed)}")
-    for key in PV_SYSTEM_REQUIRED:
-        if key not in raw:
-            raise InputError(f"pv_system.{key}", None, "a value")
-    kwargs: dict[str, Any] = {}
-    for key, value in raw.items():
-        if key in _TEXT_KEYS:
-            if not isinstance(value, str):
-                raise InputError(f"pv_system.{key}", value, "a string")
-            kwargs[key] = value
-        else:
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise InputError(f"pv_system.{key}", value, "a number")
-            if not math.isfinite(value):
-                raise InputError(f"pv_system.{key}", value, "a finite number")
-            kwargs[key] = float(value)
-    try:
-        return PVSystemSpec(**kwargs)
-    except InputError as exc:
-        name = exc.field.rsplit(".", 1)[-1]
-        raise InputError(f"pv_system.{name}", exc.value, exc.expected) from exc
+    return build("pv_system", PVSystemSpec, **parse_table(PV_SYSTEM_TABLE, raw))

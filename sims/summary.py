@@ -21,7 +21,7 @@ from sims.finance import project_cash_flows
 from sims.loop import LoopResult
 from sims.markets import market_notes, settle_markets
 from sims.results import BacktestResult, BacktestSummary, Timings
-from sims.settlement import settle
+from sims.settlement import Settlement, settle
 from sims.sitedata import SiteData
 
 __all__ = ["run_inputs", "summarize"]
@@ -120,6 +120,31 @@ def _settle(config, data, intervals, prices):
     return intervals, settlement
 
 
+def _bill_fields(settlement: Settlement) -> dict[str, object]:
+    """The summary's bill and savings fields of a settled run."""
+    monthly = settlement.monthly
+    baseline_total = settlement.baseline_bill.total_usd
+    energy = {
+        who: float((monthly[f"{who}_energy_usd"] - monthly[f"{who}_export_credit_usd"]).sum())
+        for who in ("baseline", "battery")
+    }
+    demand = float((monthly["savings_demand_flat_usd"] + monthly["savings_demand_tou_usd"]).sum())
+    return {
+        "baseline_bill_usd": baseline_total,
+        "battery_bill_usd": settlement.battery_bill.total_usd,
+        "bill_savings_usd": settlement.bill_savings_usd,
+        "bill_savings_fraction": _fraction(settlement.bill_savings_usd, baseline_total),
+        "energy_cost_savings_fraction": _fraction(
+            energy["baseline"] - energy["battery"], energy["baseline"]
+        ),
+        "demand_savings_usd": demand,
+        "market_revenue_usd": settlement.market_revenue_usd,
+        "total_savings_usd": settlement.total_savings_usd,
+        "savings_by_stream_usd": settlement.savings_by_stream_usd,
+        "mean_peak_reduction_fraction": float(monthly["peak_reduction_fraction"].mean()),
+    }
+
+
 def summarize(
     config: BacktestConfig,
     *,
@@ -152,30 +177,14 @@ def summarize(
         first_year_savings_usd=total * scale,
         cycles_per_year=cycles * scale,
     )
-    baseline_total = settlement.baseline_bill.total_usd
-    energy = {
-        who: float((monthly[f"{who}_energy_usd"] - monthly[f"{who}_export_credit_usd"]).sum())
-        for who in ("baseline", "battery")
-    }
-    demand = float((monthly["savings_demand_flat_usd"] + monthly["savings_demand_tou_usd"]).sum())
+    bill = _bill_fields(settlement)
     summary = BacktestSummary(
         site=config.site.name,
         start=intervals.index[0].isoformat(),
         end=(intervals.index[-1] + step).isoformat(),
         step_h=dt_h,
         forecast=f"load={config.forecast.load}, pv={config.forecast.pv}",
-        baseline_bill_usd=baseline_total,
-        battery_bill_usd=settlement.battery_bill.total_usd,
-        bill_savings_usd=settlement.bill_savings_usd,
-        bill_savings_fraction=_fraction(settlement.bill_savings_usd, baseline_total),
-        energy_cost_savings_fraction=_fraction(
-            energy["baseline"] - energy["battery"], energy["baseline"]
-        ),
-        demand_savings_usd=demand,
-        market_revenue_usd=settlement.market_revenue_usd,
-        total_savings_usd=total,
-        savings_by_stream_usd=settlement.savings_by_stream_usd,
-        mean_peak_reduction_fraction=float(monthly["peak_reduction_fraction"].mean()),
+        **bill,
         max_baseline_peak_kw=float(intervals["baseline_grid_kw"].max()),
         max_battery_peak_kw=float(intervals["grid_kw"].max()),
         discharged_kwh=discharged,
@@ -184,7 +193,7 @@ def summarize(
         n_windows=len(windows),
         n_fallback_windows=int((windows["status"] != "optimal").sum()),
         n_plans=len(windows),
-        **_bounds(config, total, demand, perfect, prescient),
+        **_bounds(config, total, bill["demand_savings_usd"], perfect, prescient),
         npv_usd=finance.npv_usd,
         irr_fraction=finance.irr_fraction,
         simple_payback_years=finance.simple_payback_years,

@@ -56,9 +56,11 @@ Streams may declare their own binary or integer variables. Where the LP split of
 unique (e.g. a ratchet and the flat demand charge at the same rate), :meth:`Stream.settle`
 may re-attribute reported values after the solve without changing their sum.
 
-A stream switches on because its data is present: :func:`retail_streams` returns the retail
-streams a tariff and battery call for (no demand stream for a tariff without demand charges,
-no degradation block at zero cost); market streams are passed explicitly.
+A stream switches on because its data is present. A retail stream owns its part of the tariff:
+:meth:`Stream.applies` says whether a tariff and battery call for it (no demand stream for a
+tariff without demand charges, no degradation block at zero cost) and
+:meth:`Stream.check_tariff` refuses a part it cannot price exactly; :mod:`optimizer.retail`
+lists the retail streams and only loops over them. Market streams are passed explicitly.
 """
 
 from __future__ import annotations
@@ -75,7 +77,7 @@ if TYPE_CHECKING:
     from optimizer.battery import Battery
     from optimizer.window import SlotLayout, Window
 
-__all__ = ["CoreHandles", "Stream", "StreamTerms", "retail_streams"]
+__all__ = ["CoreHandles", "Stream", "StreamTerms"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -175,6 +177,22 @@ class Stream(abc.ABC):
 
     name: str = ""
 
+    @classmethod
+    def applies(cls, tariff: Tariff, battery: Battery) -> bool:
+        """Whether ``tariff`` and ``battery`` call for this stream (retail streams; see
+        :data:`optimizer.retail.RETAIL_STREAMS`). The default, for streams passed explicitly
+        (markets), is False."""
+        return False
+
+    @classmethod
+    def check_tariff(cls, tariff: Tariff, dt_h: float) -> None:
+        """Raise ``InputError`` if this stream's part of ``tariff`` cannot be priced exactly.
+
+        Called for every tariff a model is built for, whether or not the part is present
+        (``dt_h`` is the model's step [h]). The default checks nothing.
+        """
+        return None
+
     @abc.abstractmethod
     def build(self, block: pyo.Block, core: CoreHandles) -> StreamTerms:
         """Add variables, constraints and mutable parameters to ``block``; return the terms."""
@@ -203,36 +221,3 @@ class Stream(abc.ABC):
         Called with every stream's term value in ``values`` (mutable); an override may move
         value between entries where the LP split is not unique (the sum must not change).
         """
-
-
-def retail_streams(tariff: Tariff, battery: Battery) -> list[Stream]:
-    """The retail streams that ``tariff`` and ``battery`` call for, in reporting order.
-
-    ``energy`` if the tariff has energy charges; ``export`` unless exports earn nothing;
-    ``demand_flat`` / ``demand_tou`` for each kind of demand charge; ``ratchet`` for a demand
-    ratchet; ``degradation`` if the battery's wear cost is positive; ``terminal`` always (it
-    is reported only when the terminal condition values stored energy).
-    """
-    from markets.tariff import ExportMode
-    from optimizer.streams.degradation import DegradationStream
-    from optimizer.streams.demand import FlatDemandStream, TouDemandStream
-    from optimizer.streams.energy import EnergyStream
-    from optimizer.streams.export import ExportStream
-    from optimizer.streams.ratchet import RatchetStream
-    from optimizer.streams.terminal import TerminalValueStream
-
-    streams: list[Stream] = []
-    if tariff.energy is not None:
-        streams.append(EnergyStream())
-    if tariff.export.mode is not ExportMode.NONE:
-        streams.append(ExportStream())
-    if tariff.flat_demand is not None:
-        streams.append(FlatDemandStream())
-    if tariff.tou_demand is not None:
-        streams.append(TouDemandStream())
-    if tariff.ratchet is not None and tariff.flat_demand is not None:
-        streams.append(RatchetStream())
-    if battery.degradation_cost_usd_per_kwh > 0:
-        streams.append(DegradationStream())
-    streams.append(TerminalValueStream())
-    return streams

@@ -7,9 +7,15 @@ with :math:`k_{deg}` = ``Battery.degradation_cost_usd_per_kwh``. Built only when
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pyomo.environ as pyo
 
 from optimizer.streams import CoreHandles, Stream, StreamTerms
+
+if TYPE_CHECKING:
+    from markets.tariff import Tariff
+    from optimizer.battery import Battery
 
 __all__ = ["DegradationStream"]
 
@@ -18,6 +24,11 @@ class DegradationStream(Stream):
     """Wear cost of discharged energy."""
 
     name = "degradation"
+
+    @classmethod
+    def applies(cls, tariff: Tariff, battery: Battery) -> bool:
+        """The battery has a positive wear cost."""
+        return battery.degradation_cost_usd_per_kwh > 0
 
     def build(self, block: pyo.Block, core: CoreHandles) -> StreamTerms:
         """A constant cost per discharged kWh."""

@@ -25,6 +25,8 @@ Demand is the per-step average kW: the step is the demand interval.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyomo.environ as pyo
 
@@ -34,6 +36,10 @@ from optimizer.core import assign
 from optimizer.streams import CoreHandles, Stream, StreamTerms
 from optimizer.streams._tiers import check_convex, padded_tiers
 from optimizer.window import Window
+
+if TYPE_CHECKING:
+    from markets.tariff import Tariff
+    from optimizer.battery import Battery
 
 __all__ = ["FlatDemandStream", "TouDemandStream"]
 
@@ -51,6 +57,18 @@ def demand_tier_layout(
         _, width, rate = padded_tiers(limits, rates, n_tiers)
         out.append((width, rate))
     return n_tiers, out
+
+
+def check_demand_window(tariff: Tariff, dt_h: float) -> None:
+    """The tariff's demand window must not be longer than the model's step ``dt_h`` [h]."""
+    window = tariff.demand_window_minutes
+    if window is not None and window > dt_h * 60 * (1 + 1e-9):
+        raise InputError(
+            "Tariff.demand_window_minutes",
+            window,
+            f"at most the model's step of {dt_h * 60:g} min (the optimizer bills the "
+            "per-step average; solve on the demand window's step instead)",
+        )
 
 
 def _build_groups(
@@ -101,6 +119,18 @@ class FlatDemandStream(Stream):
 
     name = "demand_flat"
 
+    @classmethod
+    def applies(cls, tariff: Tariff, battery: Battery) -> bool:
+        """The tariff has flat (monthly) demand charges."""
+        return tariff.flat_demand is not None
+
+    @classmethod
+    def check_tariff(cls, tariff: Tariff, dt_h: float) -> None:
+        """Demand window within the step; convex tiers."""
+        if tariff.flat_demand is not None:
+            check_demand_window(tariff, dt_h)
+            demand_tier_layout("Tariff.flat_demand.periods", tariff.flat_demand.periods)
+
     def build(self, block: pyo.Block, core: CoreHandles) -> StreamTerms:
         """Groups are month slots; tiers follow ``FlatDemandCharges.month_periods``."""
         charges = core.tariff.flat_demand
@@ -134,6 +164,18 @@ class TouDemandStream(Stream):
     """Demand charge on the peak of each (billing month, TOU demand period) (``demand_tou``)."""
 
     name = "demand_tou"
+
+    @classmethod
+    def applies(cls, tariff: Tariff, battery: Battery) -> bool:
+        """The tariff has TOU demand charges."""
+        return tariff.tou_demand is not None
+
+    @classmethod
+    def check_tariff(cls, tariff: Tariff, dt_h: float) -> None:
+        """Demand window within the step; convex tiers."""
+        if tariff.tou_demand is not None:
+            check_demand_window(tariff, dt_h)
+            demand_tier_layout("Tariff.tou_demand.periods", tariff.tou_demand.periods)
 
     def build(self, block: pyo.Block, core: CoreHandles) -> StreamTerms:
         """Groups ``k * P + p`` for month slot ``k`` and TOU demand period ``p``."""

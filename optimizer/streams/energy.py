@@ -26,6 +26,8 @@ structures raise ``InputError`` naming the period.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyomo.environ as pyo
 
@@ -36,6 +38,9 @@ from optimizer.streams import CoreHandles, Stream, StreamTerms
 from optimizer.streams._tiers import check_convex, padded_tiers
 from optimizer.window import Window
 
+if TYPE_CHECKING:
+    from optimizer.battery import Battery
+
 __all__ = ["EnergyStream"]
 
 
@@ -43,6 +48,17 @@ class EnergyStream(Stream):
     """Retail energy charges on grid import."""
 
     name = "energy"
+
+    @classmethod
+    def applies(cls, tariff: Tariff, battery: Battery) -> bool:
+        """The tariff has energy charges."""
+        return tariff.energy is not None
+
+    @classmethod
+    def check_tariff(cls, tariff: Tariff, dt_h: float) -> None:
+        """Tiered energy charges must have convex adders (see :func:`tier_adders`)."""
+        if tariff.energy is not None and tariff.energy.is_tiered:
+            tier_adders(tariff)
 
     def build(self, block: pyo.Block, core: CoreHandles) -> StreamTerms:
         """Per-step first-tier prices, plus month-slot tier adders if the tariff is tiered."""

@@ -25,6 +25,8 @@ rates), i.e. minus the export credit. Tiered net-metered tariffs raise ``InputEr
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyomo.environ as pyo
 
@@ -33,6 +35,9 @@ from markets.tariff import ExportMode, Tariff
 from optimizer.core import assign
 from optimizer.streams import CoreHandles, Stream, StreamTerms
 from optimizer.window import Window
+
+if TYPE_CHECKING:
+    from optimizer.battery import Battery
 
 __all__ = ["ExportStream"]
 
@@ -70,6 +75,19 @@ class ExportStream(Stream):
     """Export credit; a negative term (revenue)."""
 
     name = "export"
+
+    @classmethod
+    def applies(cls, tariff: Tariff, battery: Battery) -> bool:
+        """Exports earn something under the tariff."""
+        return tariff.export.mode is not ExportMode.NONE
+
+    @classmethod
+    def check_tariff(cls, tariff: Tariff, dt_h: float) -> None:
+        """Sell rates need energy periods; net metering needs its rates per period."""
+        if tariff.export.mode is ExportMode.SELL_RATE and tariff.energy is None:
+            raise InputError("Tariff.energy", None, "energy periods carrying SELL_RATE sell rates")
+        if tariff.export.mode is ExportMode.NET_METERING:
+            net_metering_rates(tariff)
 
     def build(self, block: pyo.Block, core: CoreHandles) -> StreamTerms:
         """Per-step sell prices, or net-metering groups."""

@@ -21,6 +21,8 @@ realized schedule exactly).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyomo.environ as pyo
 
@@ -29,6 +31,9 @@ from markets.tariff import Tariff
 from optimizer.core import assign
 from optimizer.streams import CoreHandles, Stream, StreamTerms
 from optimizer.window import Window
+
+if TYPE_CHECKING:
+    from optimizer.battery import Battery
 
 __all__ = ["RatchetStream"]
 
@@ -50,6 +55,17 @@ class RatchetStream(Stream):
     """Extra flat demand charge when a look-back peak binds."""
 
     name = "ratchet"
+
+    @classmethod
+    def applies(cls, tariff: Tariff, battery: Battery) -> bool:
+        """The tariff has a demand ratchet on flat demand charges."""
+        return tariff.ratchet is not None and tariff.flat_demand is not None
+
+    @classmethod
+    def check_tariff(cls, tariff: Tariff, dt_h: float) -> None:
+        """A ratchet applies to single-tier flat demand charges only."""
+        if tariff.ratchet is not None and tariff.flat_demand is not None:
+            check_ratchet(tariff)
 
     def build(self, block: pyo.Block, core: CoreHandles) -> StreamTerms:
         """Needs the ``demand_flat`` stream built before it, with single-tier periods."""

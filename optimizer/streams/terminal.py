@@ -8,11 +8,17 @@ modes, whose bounds the core applies). Reported only when the mode is ``VALUED``
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pyomo.environ as pyo
 
 from optimizer.state import TerminalMode
 from optimizer.streams import CoreHandles, Stream, StreamTerms
 from optimizer.window import Window
+
+if TYPE_CHECKING:
+    from markets.tariff import Tariff
+    from optimizer.battery import Battery
 
 __all__ = ["TerminalValueStream"]
 
@@ -21,6 +27,11 @@ class TerminalValueStream(Stream):
     """Worth of the stored energy at the end of the horizon (negative: a value)."""
 
     name = "terminal"
+
+    @classmethod
+    def applies(cls, tariff: Tariff, battery: Battery) -> bool:
+        """Always (reported only when the terminal condition values stored energy)."""
+        return True
 
     def build(self, block: pyo.Block, core: CoreHandles) -> StreamTerms:
         """One mutable objective coefficient on the last SOC."""

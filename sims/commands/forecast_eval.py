@@ -1,10 +1,12 @@
 """``valuestack forecast-eval LOAD.csv``: rolling-origin evaluation of load forecasters.
 
 Issues a forecast every --every-h hours (default: daily at local midnight) from --start
-to --end for the next --horizon-h hours, with the baselines (persistence, seasonal naive
-24 h and 168 h, similar days) and the gradient-boosting forecaster, and prints one row of
-scores per forecaster: MAE, RMSE, CV(RMSE), MAPE (all points), daily peak error and
-peak-hour hits within +-1 h, P10-P90 coverage and skill against seasonal naive (24 h).
+to --end for the next --horizon-h hours, with every load forecaster of the registry that
+needs only the data (persistence, seasonal_naive 24 h, seasonal_naive_week 168 h,
+similar_days, gradient_boosting), and prints one row of scores per forecaster: MAE, RMSE,
+CV(RMSE), MAPE (all points), daily peak error and peak-hour hits within +-1 h, P10-P90
+coverage and skill against seasonal_naive (24 h). The old names naive_24h, naive_168h and
+ml are still accepted (deprecated).
 
 The CSV (UTF-8) needs a timestamp column (interval starts, with UTC offsets or naive times
 local to --tz) and a kW column; empty cells are missing readings, and --zero-is-missing marks
@@ -18,11 +20,13 @@ import argparse
 import json
 import math
 import sys
+from functools import partial
 from pathlib import Path
 
 __all__ = ["add_parser", "run"]
 
-FORECASTERS = ("persistence", "naive_24h", "naive_168h", "similar_days", "ml")
+REFERENCE = "seasonal_naive"
+"""The forecaster every skill score is measured against (same time 24 h earlier)."""
 
 
 def positive_hours(text: str) -> float:
@@ -91,7 +95,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--every-h", type=positive_hours, default=24.0, help="hours between issues (default 24)"
     )
     parser.add_argument("--zero-is-missing", action="store_true", help="treat 0 as missing")
-    parser.add_argument("--forecasters", nargs="*", default=list(FORECASTERS), choices=FORECASTERS)
+    parser.add_argument(
+        "--forecasters",
+        nargs="*",
+        default=None,
+        metavar="NAME",
+        help="forecasters to score, by their names in forecasting.registry (default: every "
+        "load forecaster that needs only the CSV)",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.set_defaults(func=run)
 
@@ -102,20 +113,25 @@ def run(args: argparse.Namespace) -> int:
 
     from core.errors import InputError
     from core.series import check_zone
-    from forecasting import (
-        GradientBoostingLoadForecaster,
-        PersistenceForecaster,
-        SeasonalNaiveForecaster,
-        SimilarDaysForecaster,
-        SiteCalendar,
-        rolling_origin,
-        score_table,
-    )
+    from forecasting import SiteCalendar, rolling_origin, score_table
     from forecasting.datasets import read_load_csv
+    from forecasting.registry import (
+        ALIASES,
+        ForecasterContext,
+        canonical_name,
+        evaluable_names,
+        make_forecaster,
+    )
 
     check_zone(args.tz, field="--tz")
-    if not args.forecasters:
-        raise InputError("--forecasters", [], f"one or more of {list(FORECASTERS)}")
+    requested = list(evaluable_names()) if args.forecasters is None else args.forecasters
+    if not requested:
+        raise InputError("--forecasters", [], f"one or more of {list(evaluable_names())}")
+    allowed = evaluable_names()
+    for name in requested:
+        if name not in allowed and ALIASES.get(name) not in allowed:
+            raise InputError("--forecasters", name, f"one of {list(allowed)}")
+    labels = {name: canonical_name(name) for name in requested}
     start_at = _localize(args.start, args.tz, "--start") if args.start else None
     end_at = _localize(args.end, args.tz, "--end") if args.end else None
     calendar = SiteCalendar(tz=args.tz, country=args.country, subdiv=args.subdiv)
@@ -139,30 +155,26 @@ def run(args: argparse.Namespace) -> int:
     if end < start:
         raise InputError("--end", str(end), f"a date on or after the first issue {start}")
     weather = "lagged" if args.temperature_column else "none"
-    makers = {
-        "persistence": lambda: PersistenceForecaster(),
-        "naive_24h": lambda: SeasonalNaiveForecaster(period_h=24),
-        "naive_168h": lambda: SeasonalNaiveForecaster(period_h=168),
-        "similar_days": lambda: SimilarDaysForecaster(calendar=calendar),
-        "ml": lambda: GradientBoostingLoadForecaster(
-            calendar=calendar, weather=weather, horizon_h=args.horizon_h
-        ),
-    }
-    names = list(dict.fromkeys(["naive_24h", *args.forecasters]))
+    context = ForecasterContext(
+        target="load_kw", calendar=calendar, horizon_h=args.horizon_h, weather=weather
+    )
+    reference = next((label for label, n in labels.items() if n == REFERENCE), REFERENCE)
+    shown = list(labels)
+    labels.setdefault(reference, REFERENCE)
     runs = [
         rolling_origin(
-            makers[name],
+            partial(make_forecaster, labels[label], context),
             data,
             first_issue=start,
             last_issue=end,
             horizon_h=args.horizon_h,
             issue_every_h=args.every_h,
-            name=name,
+            name=label,
         )
-        for name in names
+        for label in dict.fromkeys([reference, *labels])
     ]
-    table = score_table(runs, tz=args.tz, reference="naive_24h")
-    table = table.loc[[n for n in names if n in args.forecasters]]
+    table = score_table(runs, tz=args.tz, reference=reference)
+    table = table.loc[[label for label in dict.fromkeys([reference, *labels]) if label in shown]]
     _print_scores(table, args, start=start, end=end, missing=missing)
     return 0
 

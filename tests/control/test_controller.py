@@ -147,7 +147,14 @@ def test_a_peak_above_the_target_raises_it_and_asks_for_a_plan():
     index = pd.date_range("2024-03-05 00:00", periods=8, freq="15min", tz=TZ)
     battery = _lossless(10, 10)
     controller, model = _controller(
-        battery, index, [50.0] * 8, [50.0] * 8, {}, lookahead_h=2, replan_on_events=True
+        battery,
+        index,
+        [50.0] * 8,
+        [50.0] * 8,
+        {},
+        lookahead_h=2,
+        replan_on_events=True,
+        intraday_guard=False,  # the guard would give 50 up for the day (tests/control/test_intraday)
     )
     sp = controller.step(index[0], load_kw=80.0, soc_kwh=0.0)  # empty: cannot hold 50
     assert sp.target_kw == 50.0 and sp.discharge_kw == 0.0

@@ -67,3 +67,26 @@ def test_reserve_after_each_slot_by_hand():
     expected = np.zeros(24)
     expected[8], expected[9], expected[10] = 50.0, 100.0, 50.0
     np.testing.assert_allclose(reserve, expected)
+
+
+def test_the_month_floor_uses_only_that_months_days_and_the_last_ones():
+    # 2024-02-28 (a 300 kW hour: 100 kW rating -> level 200), then Feb 29 and Mar 1 (level 150,
+    # as above); Mar 2 is still open
+    history = DayHistory(
+        tariff=Tariff(name="flat", flat_demand=flat_demand(10.0)),
+        battery=_battery(),
+        step=pd.Timedelta(hours=1),
+        days=7,
+    )
+    hot = np.full(24, 50.0)
+    hot[12] = 300.0
+    index = pd.date_range("2024-02-28", periods=24 * 4, freq="1h", tz=TZ)
+    net = np.concatenate([hot, _day(), _day(), _day()])
+    for t, v in zip(index, net, strict=True):
+        history.add(t, v)
+    assert len(history) == 3
+    assert history.holdable_kw()[("flat", 0)] == pytest.approx(200.0)
+    march = 2024 * 12 + 3
+    assert 150.0 <= history.holdable_kw(month_key=march)[("flat", 0)] <= 150.05  # Mar 1 only
+    assert 150.0 <= history.holdable_kw(last_days=2)[("flat", 0)] <= 150.05
+    assert history.holdable_kw(month_key=2024 * 12 + 4) == {}

@@ -9,6 +9,8 @@ notice a forecaster that ignores updates altogether).
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -23,6 +25,7 @@ from forecasting import (
     SimilarDaysForecaster,
     SiteCalendar,
 )
+from forecasting.registry import FORECASTERS, ForecasterContext, make_forecaster
 from tests.forecasting.synthetic import SPEC, TZ, synthetic_site
 
 CAL = SiteCalendar(tz=TZ, country="GB", subdiv="ENG")
@@ -46,6 +49,48 @@ FACTORIES = {
     "pv_measured": lambda: PVForecaster(system=SPEC),
     "pv_unmeasured_ghi": lambda: PVForecaster(system=SPEC),  # history: GHI, no measured PV
 }
+TARGET = {"pv_measured": "pv_kw", "pv_unmeasured_ghi": "pv_kw"}
+
+# Every row of the registry is checked: the rows below by the hand-made factory of the same
+# class and settings (smaller ML settings, for speed), any other row (a forecaster added to the
+# registry later) as configurations and the command line build it, without editing this file.
+COVERED = {
+    "persistence": "persistence",
+    "seasonal_naive": "seasonal_naive_24h",
+    "seasonal_naive_week": "seasonal_naive_168h",
+    "similar_days": "similar_days",
+    "gradient_boosting": "ml_direct_no_weather",
+    "pvlib": "pv_measured",
+}
+
+
+def _registry_context(target: str) -> ForecasterContext:
+    return ForecasterContext(
+        target=target, calendar=CAL, pv_system=SPEC, horizon_h=24.0, weather="none"
+    )
+
+
+for _name, _spec in FORECASTERS.items():
+    if not _spec.looks_ahead and _name not in COVERED:
+        FACTORIES[_name] = partial(make_forecaster, _name, _registry_context(_spec.targets[0]))
+        TARGET[_name] = _spec.targets[0]
+
+
+@pytest.mark.parametrize("name", sorted(COVERED))
+def test_registry_rows_build_the_forecasters_checked_here(name):
+    spec = FORECASTERS[name]
+    built = make_forecaster(name, _registry_context(spec.targets[0]))
+    by_hand = FACTORIES[COVERED[name]]()
+    assert type(built) is type(by_hand)
+    assert built.target == TARGET.get(COVERED[name], "load_kw")
+    for attribute in ("period_h", "weather", "strategy", "quantile_method"):
+        assert getattr(built, attribute, None) == getattr(by_hand, attribute, None)
+
+
+def test_every_forecaster_of_the_registry_is_checked():
+    looks_ahead = {name for name, spec in FORECASTERS.items() if spec.looks_ahead}
+    assert looks_ahead == {"perfect"}  # checked by its own test below
+    assert set(FORECASTERS) - looks_ahead <= set(COVERED) | set(FACTORIES)
 
 
 def _inputs(name: str, data: pd.DataFrame) -> pd.DataFrame:
@@ -65,7 +110,7 @@ def _perturb_after(data: pd.DataFrame, issue: pd.Timestamp) -> pd.DataFrame:
 def _run(name: str, data: pd.DataFrame, issue: pd.Timestamp) -> pd.DataFrame:
     forecaster = FACTORIES[name]()
     data = _inputs(name, data)
-    target = "pv_kw" if isinstance(forecaster, PVForecaster) else "load_kw"
+    target = TARGET.get(name, "load_kw")
     forecaster.fit(data.iloc[: 40 * 24])
     forecaster.update(data.iloc[40 * 24 : 45 * 24])
     forecaster.update(data.iloc[45 * 24 : 50 * 24])

@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from markets.bill import CHARGE_COLUMNS, compute_bill
-from markets.bill_reference import bill_by_loop
 from markets.tariff import ExportCompensation, ExportMode, Tariff
 from tests.conftest import shared_data_dir
+from tests.oracles.bill_reference import bill_by_loop
 
 URDB = shared_data_dir() / "reopt" / "urdb"
 MORE = shared_data_dir() / "urdb_more"

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from markets.bill import CHARGE_COLUMNS, compute_bill
-from markets.bill_reference import bill_by_loop
 from markets.tariff import Tariff
 from tests.conftest import shared_data_dir
+from tests.oracles.bill_reference import bill_by_loop
 
 DATA = shared_data_dir()
 RECORDS = sorted(

@@ -3,7 +3,7 @@
 Three independent computations meet here:
 
 1. closed-form optima of small cases worked out by hand in the comments;
-2. the reference (:mod:`benchmarks.reference_highspy`: numpy arrays passed straight to HiGHS);
+2. the reference (:mod:`tests.oracles.reference_highspy`: numpy arrays passed straight to HiGHS);
 3. the Pyomo model (:func:`optimizer.optimize_dispatch`).
 
 Schedules are also checked against the constraints and re-priced by :func:`evaluate_usd` below,
@@ -23,7 +23,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.cases import DispatchCase, e19_tariff, office_load_kw, random_case, standard_case
-from benchmarks.reference_highspy import DirectResult, solve_direct
 from core.errors import InputError, SolverError
 from markets.tariff import (
     DemandRatchet,
@@ -39,6 +38,7 @@ from markets.tariff import (
 from optimizer import optimize_dispatch
 from optimizer.battery import Battery
 from optimizer.state import MonthToDate, TerminalMode, TerminalSoc
+from tests.oracles.reference_highspy import DirectResult, solve_direct
 
 TZ = "America/Los_Angeles"
 REL = 1e-6  # relative agreement of optima (both solved to mip_rel_gap 1e-9)

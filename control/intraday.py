@@ -1,0 +1,203 @@
+"""The intraday guard: the rest of today, re-read every interval from the load seen so far.
+
+A plan is made on a forecast at midnight (and on events); on the day that sets the month's peak
+that forecast is usually too low, since hot or busy days are rare in the history it learnt from.
+Holding the month's targets on such a day empties the battery before the day's peak, and the peak
+then goes through unshaved. Every interval the guard therefore
+
+1. corrects the rest of today's forecast by the current error, decaying as the errors of the
+   last days do (:class:`ErrorMemory`; the high scenario only upwards);
+2. if the stored energy cannot hold today's targets over that corrected forecast, raises them
+   for the rest of the day by the least amount it can hold (:func:`~control.targets.target_raise_kw`):
+   the battery then shaves the top of the day's peak instead of spending itself early;
+3. keeps the energy that holding the (raised) targets over the corrected high scenario needs
+   as a reserve: no arbitrage discharge may use it.
+
+The raise is decided anew every interval and looks no further than the next local midnight (the
+battery recharges overnight); a peak it lets through is metered and becomes the month's target.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from control.plan import Plan
+from control.realtime import energy_need_kwh
+from control.targets import WindowKey, WindowMap, target_raise_kw
+from optimizer.battery import Battery
+
+__all__ = ["ErrorMemory", "GuardResult", "IntradayGuard", "guard_today"]
+
+_TOL_KWH = 1e-6
+
+
+class ErrorMemory:
+    """Recent load forecast errors (metered - forecast) and how long they last.
+
+    The rest of today is corrected by the current error decaying as a first-order
+    autoregression: ``e[j] = e[0] * phi**j`` steps ahead, with ``phi`` the lag-one
+    autocorrelation of the errors kept (re-estimated once ``refresh`` new errors came in).
+    A spike that comes early fades within the hour; a hot afternoon's error lasts.
+
+    Parameters
+    ----------
+    steps : int
+        Errors kept (the last ``steps`` intervals).
+    refresh : int
+        New errors between two estimates of ``phi``.
+    """
+
+    def __init__(self, steps: int, refresh: int) -> None:
+        self._errors: deque[float] = deque(maxlen=max(steps, 3))
+        self._refresh = max(refresh, 1)
+        self._since = 0
+        self._phi = 0.0
+        self.last_kw = 0.0
+
+    def observe(self, actual_kw: float, forecast_kw: float) -> None:
+        """Record one interval's metered and forecast load [kW] (a missing pair counts as 0)."""
+        ok = np.isfinite(actual_kw) and np.isfinite(forecast_kw)
+        self.last_kw = float(actual_kw - forecast_kw) if ok else 0.0
+        self._errors.append(self.last_kw)
+        self._since += 1
+
+    @property
+    def phi(self) -> float:
+        """Lag-one autocorrelation of the kept errors, in ``[0, 1)``."""
+        if self._since >= self._refresh and len(self._errors) >= 3:
+            e = np.asarray(self._errors)
+            e = e - e.mean()
+            denom = float(np.dot(e, e))
+            self._phi = min(max(float(np.dot(e[1:], e[:-1])) / denom, 0.0), 0.99) if denom else 0.0
+            self._since = 0
+        return self._phi
+
+    def correction_kw(self, n: int) -> np.ndarray:
+        """Expected error of the next ``n`` steps, the current one first [kW]."""
+        return self.last_kw * self.phi ** np.arange(n)
+
+
+@dataclass(frozen=True)
+class GuardResult:
+    """What the guard asks for at one interval."""
+
+    raise_kw: float
+    """Raise of today's targets for the rest of the day [kW] (0: none)."""
+    reserve_kwh: float
+    """Energy above ``soc_min_kwh`` to keep at the end of the interval [kWh]."""
+
+
+def guard_today(
+    plan: Plan,
+    k: int,
+    *,
+    targets_kw: np.ndarray,
+    correction_kw: np.ndarray,
+    net_kw: float,
+    available_kwh: float,
+    battery: Battery,
+    dt_h: float,
+) -> GuardResult:
+    """The guard at plan step ``k``: today's raise and the reserve (see the module docstring).
+
+    Parameters
+    ----------
+    plan : Plan
+        The plan in force.
+    k : int
+        The interval's position in the plan.
+    targets_kw : numpy.ndarray
+        The month's targets on the plan's steps ``k`` to the day's end [kW] (``inf``: none).
+    correction_kw : numpy.ndarray
+        Expected load forecast error of the steps ``k`` to the day's end [kW]
+        (:meth:`ErrorMemory.correction_kw`).
+    net_kw : float
+        Metered net load of this interval [kW].
+    available_kwh : float
+        Stored energy above ``soc_min_kwh`` at the start of the interval [kWh].
+    battery : Battery
+        Ratings and efficiencies.
+    dt_h : float
+        Step length [h].
+    """
+    end = int(plan.day_end[k])
+    extra = correction_kw[: end - k]
+    point = plan.load[k:end] + extra - plan.pv[k:end]
+    high = plan.high_net[k:end] + np.maximum(extra, 0.0)
+    if not (np.all(np.isfinite(point)) and np.all(np.isfinite(high))):
+        return GuardResult(0.0, 0.0)
+    point[0] = high[0] = net_kw
+    if not np.any(high > targets_kw):
+        return GuardResult(0.0, 0.0)
+    ceiling = plan.ceiling[k:end]
+    raise_kw = 0.0
+    need = energy_need_kwh(point, targets_kw, battery, dt_h, ceiling_kw=ceiling)
+    if need[0] > available_kwh + _TOL_KWH:
+        raise_kw = target_raise_kw(
+            point, targets_kw, battery, dt_h, available_kwh=available_kwh, ceiling_kw=ceiling
+        )
+    raised = targets_kw + raise_kw
+    reserve = energy_need_kwh(high, raised, battery, dt_h, ceiling_kw=ceiling)
+    return GuardResult(raise_kw, float(reserve[1]))
+
+
+class IntradayGuard:
+    """The guard as controller state: the error memory and today's raise.
+
+    Parameters
+    ----------
+    battery : Battery
+        Ratings and efficiencies.
+    dt_h : float
+        Step length [h].
+    error_days : float
+        Days of forecast errors kept (:class:`ErrorMemory`; ``phi`` is re-estimated daily).
+    """
+
+    def __init__(self, battery: Battery, dt_h: float, *, error_days: float) -> None:
+        per_day = round(24 / dt_h)
+        self._errors = ErrorMemory(steps=round(error_days * per_day), refresh=per_day)
+        self._battery = battery
+        self._dt_h = dt_h
+
+    def apply(
+        self,
+        plan: Plan,
+        k: int,
+        now: pd.Timestamp,
+        *,
+        load_kw: float,
+        net_kw: float,
+        soc_kwh: float,
+        targets_kw: Mapping[WindowKey, float],
+        target_kw: float,
+        reserve_kwh: float,
+    ) -> tuple[float, float]:
+        """The interval's target [kW] and reserve [kWh, absolute] after the guard.
+
+        ``targets_kw`` are the month's targets per window, ``target_kw`` and ``reserve_kwh``
+        what the plan and the history give for this interval. The raise is decided anew every
+        interval from the stored energy and the corrected rest of the day (a peak it lets
+        through is metered and becomes the month's target as usual).
+        """
+        self._errors.observe(load_kw, plan.load[k])
+        w, end = plan.windows, int(plan.day_end[k])
+        today = WindowMap(month_key=w.month_key[k:end], flat=w.flat[k:end], tou=w.tou[k:end])
+        b = self._battery
+        result = guard_today(
+            plan,
+            k,
+            targets_kw=today.targets(targets_kw),
+            correction_kw=self._errors.correction_kw(end - k),
+            net_kw=net_kw,
+            available_kwh=max(soc_kwh - b.soc_min_kwh, 0.0),
+            battery=b,
+            dt_h=self._dt_h,
+        )
+        reserve = min(max(reserve_kwh, b.soc_min_kwh + result.reserve_kwh), b.soc_max_kwh)
+        return target_kw + result.raise_kw, reserve

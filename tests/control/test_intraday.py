@@ -1,0 +1,133 @@
+"""The intraday guard (control/intraday.py): hand cases on the corrected rest of the day."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from control.intraday import ErrorMemory, guard_today
+from control.plan import Plan, day_ends
+from control.targets import WindowMap
+from optimizer.battery import Battery
+
+
+def _battery(energy_kwh: float = 200.0) -> Battery:
+    return Battery(
+        power_kw=100.0,
+        energy_kwh=energy_kwh,
+        charge_efficiency=1.0,
+        discharge_efficiency=1.0,
+        soc_min_fraction=0.0,
+    )
+
+
+def _plan(load, high, pv=None, day_end=None) -> Plan:
+    n = len(load)
+    zeros = np.zeros(n)
+    return Plan(
+        start_ns=0,
+        number=0,
+        windows=WindowMap(
+            month_key=np.zeros(n, dtype=np.int64),
+            flat=np.ones(n, dtype=bool),
+            tou=np.full(n, -1, dtype=np.int64),
+        ),
+        charge=zeros,
+        discharge=zeros,
+        soc=zeros,
+        need=np.zeros(n + 1),
+        import_kw=zeros,
+        load=np.asarray(load, dtype=float),
+        pv=zeros if pv is None else np.asarray(pv, dtype=float),
+        awards={},
+        high_net=np.asarray(high, dtype=float),
+        ceiling=np.full(n, np.inf),
+        day_end=np.full(n, n) if day_end is None else np.asarray(day_end),
+    )
+
+
+def test_a_day_above_its_forecast_raises_the_target_to_what_the_energy_can_hold():
+    # forecast 100 kW for 4 h, target 90; the load runs 20 kW above it and stays. Holding 90
+    # over 4 h of 120 needs 120 kWh, only 20 are stored: 4 h x (120 - T) = 20 -> T = 115 (+25).
+    # The reserve after this hour holds 115 over the 3 h left of the corrected high scenario
+    # (also 120): 3 x 5 = 15 kWh.
+    plan = _plan([100.0] * 4, [100.0] * 4)
+    result = guard_today(
+        plan,
+        0,
+        targets_kw=np.full(4, 90.0),
+        correction_kw=np.full(4, 20.0),
+        net_kw=120.0,
+        available_kwh=20.0,
+        battery=_battery(),
+        dt_h=1.0,
+    )
+    assert result.raise_kw == pytest.approx(25.0, abs=0.05)
+    assert result.reserve_kwh == pytest.approx(15.0, abs=0.2)
+
+
+def test_enough_energy_no_raise_and_the_reserve_covers_the_corrected_high_scenario():
+    # high scenario 110 kW, corrected by the +10 kW error: 120 for the 2 h left
+    # after this step: reserve (120 - 90) x 2 = 60 kWh; 200 kWh stored: no raise
+    plan = _plan([100.0] * 3, [110.0] * 3)
+    result = guard_today(
+        plan,
+        0,
+        targets_kw=np.full(3, 90.0),
+        correction_kw=np.full(3, 10.0),
+        net_kw=95.0,
+        available_kwh=200.0,
+        battery=_battery(),
+        dt_h=1.0,
+    )
+    assert result.raise_kw == 0.0
+    assert result.reserve_kwh == pytest.approx(60.0)
+
+
+def test_the_guard_looks_only_to_the_end_of_the_day():
+    # two steps today, then a 300 kW step tomorrow that today's energy need not cover
+    plan = _plan([100.0, 100.0, 300.0], [100.0, 100.0, 300.0], day_end=[2, 2, 3])
+    result = guard_today(
+        plan,
+        0,
+        targets_kw=np.full(2, 90.0),
+        correction_kw=np.zeros(3),
+        net_kw=100.0,
+        available_kwh=50.0,
+        battery=_battery(),
+        dt_h=1.0,
+    )
+    assert result.raise_kw == 0.0
+    assert result.reserve_kwh == pytest.approx(10.0)  # the one step left today: 100 - 90
+
+
+def test_error_memory_estimates_the_persistence_of_an_ar1_error():
+    # errors e[t] = 0.8 e[t-1] + noise: the lag-one autocorrelation estimate is near 0.8,
+    # and the correction decays from the last error by that factor per step
+    rng = np.random.default_rng(7)
+    memory = ErrorMemory(steps=5000, refresh=5000)
+    e = 0.0
+    for _ in range(5000):
+        e = 0.8 * e + rng.normal(0.0, 10.0)
+        memory.observe(100.0 + e, 100.0)
+    assert memory.phi == pytest.approx(0.8, abs=0.03)
+    corr = memory.correction_kw(3)
+    np.testing.assert_allclose(corr, e * memory.phi ** np.arange(3))
+
+
+def test_error_memory_never_extrapolates_alternating_errors():
+    memory = ErrorMemory(steps=10, refresh=1)
+    for k in range(10):
+        memory.observe(100.0 + (10.0 if k % 2 else -10.0), 100.0)
+    assert memory.phi == 0.0  # negative autocorrelation is clipped: no extrapolation
+    np.testing.assert_allclose(memory.correction_kw(3), [10.0, 0.0, 0.0])
+
+
+def test_day_ends_follow_the_local_calendar_across_a_dst_change():
+    # US spring forward: 2024-03-10 has 23 local hours
+    index = pd.date_range("2024-03-09 22:00", periods=30, freq="1h", tz="America/New_York")
+    ends = day_ends(index)
+    assert ends[0] == 2 and ends[1] == 2  # 22:00 and 23:00 on the 9th end at the 10th
+    assert ends[2] == 2 + 23  # the 10th: 23 steps
+    assert ends[-1] == 30
