@@ -372,7 +372,34 @@ def size_lp(
     solved = time.perf_counter()
     if status != highspy.HighsModelStatus.kOptimal:
         raise SolverError(f"sizing LP ended {h.modelStatusToString(status)}", status)
+    timing = {"build_s": built - started, "solve_s": solved - built}
+    inputs = {"bill": bill, "load": load, "pv": pv_arr, "step_h": step_h, "scale": scale}
     x = np.asarray(h.getSolution().col_value)
+    return _result(
+        model, columns, x, fixed_size, finance=finance, costs=costs, notes=notes, **inputs, **timing
+    )
+
+
+def _result(
+    model,
+    columns,
+    x,
+    fixed_size,
+    *,
+    bill,
+    load,
+    pv,
+    step_h,
+    scale,
+    finance,
+    costs,
+    notes,
+    build_s,
+    solve_s,
+) -> LPSizing:
+    """The solved LP's size, its bill with and without the battery, and its NPV."""
+    pv_arr = pv
+    notes = list(notes)
 
     def value(var) -> float:
         return float(x[columns[id(var)]])
@@ -402,7 +429,7 @@ def size_lp(
         costs=costs,
         n_steps=len(load),
         step_h=step_h,
-        build_s=built - started,
-        solve_s=solved - built,
+        build_s=build_s,
+        solve_s=solve_s,
         notes=tuple(notes),
     )

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 
 from sims.report import _png
 from sims.sizing import SizingResult
-from sims.sizing_outputs import lp_explanation, summary_payload
+from sims.sizing_summary import lp_explanation, summary_payload
 
 __all__ = ["figure_heatmap", "figure_top", "render_sizing_report", "write_sizing_report"]
 
