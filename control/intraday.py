@@ -28,7 +28,7 @@ import pandas as pd
 
 from control.plan import Plan
 from control.realtime import energy_need_kwh
-from control.targets import WindowKey, WindowMap, target_raise_kw
+from control.targets import WindowKey, target_raise_kw
 from optimizer.battery import Battery
 
 __all__ = ["ErrorMemory", "GuardResult", "IntradayGuard", "guard_today"]
@@ -164,6 +164,8 @@ class IntradayGuard:
         self._errors = ErrorMemory(steps=round(error_days * per_day), refresh=per_day)
         self._battery = battery
         self._dt_h = dt_h
+        self._targets_key: tuple = ()
+        self._plan_targets = np.empty(0)
 
     def apply(
         self,
@@ -186,13 +188,15 @@ class IntradayGuard:
         through is metered and becomes the month's target as usual).
         """
         self._errors.observe(load_kw, plan.load[k])
-        w, end = plan.windows, int(plan.day_end[k])
-        today = WindowMap(month_key=w.month_key[k:end], flat=w.flat[k:end], tou=w.tou[k:end])
+        end = int(plan.day_end[k])
+        key = (plan.number, plan.start_ns, tuple(targets_kw.items()))
+        if key != self._targets_key:  # the plan or a target changed: map the targets again
+            self._targets_key, self._plan_targets = key, plan.windows.targets(targets_kw)
         b = self._battery
         result = guard_today(
             plan,
             k,
-            targets_kw=today.targets(targets_kw),
+            targets_kw=self._plan_targets[k:end],
             correction_kw=self._errors.correction_kw(end - k),
             net_kw=net_kw,
             available_kwh=max(soc_kwh - b.soc_min_kwh, 0.0),
