@@ -24,6 +24,7 @@ SUITES: tuple[str, ...] = (
     "benchmarks.bench_backtest",
     "benchmarks.bench_forecast",
     "benchmarks.bench_fleet",
+    "benchmarks.bench_sizing",
 )
 
 

@@ -57,7 +57,7 @@ from sims.settlement import baseline_grid_kw
 from sims.sitedata import SiteData, load_site_data
 from sims.summary import summarize
 
-__all__ = ["run_backtest"]
+__all__ = ["run_backtest", "run_prescient"]
 
 logger = logging.getLogger(__name__)
 
@@ -269,6 +269,56 @@ def run_backtest(
         bound_factory = model_factory or _default_factory(config, data, freq, one_shot=True)
         prescient = _run_one(oracle, **{**run, "factory": bound_factory}, horizon=Horizon.MONTH)
     return _run_one(config, **run, perfect=perfect, prescient=prescient, started=started)
+
+
+def run_prescient(
+    config: BacktestConfig,
+    *,
+    data: SiteData | None = None,
+    model_factory: ModelFactory | None = None,
+    progress: bool | None = None,
+) -> BacktestResult:
+    """The prescient bound alone: perfect foresight, one plan per billing month.
+
+    The same run as ``run_backtest(config).prescient`` (same plant, settlement and finance),
+    without the forecast-driven and rolling perfect-foresight runs; used to screen battery
+    sizes (:mod:`sims.sizing`). Parameters as :func:`run_backtest`.
+    """
+    if not isinstance(config, BacktestConfig):
+        raise InputError("config", type(config).__name__, "a BacktestConfig")
+    started = time.perf_counter()
+    if data is None:
+        data = load_site_data(config)
+    elif not isinstance(data, SiteData):
+        raise InputError("data", type(data).__name__, "a SiteData")
+    first, warm, freq = _setup(config, data)
+    prices = None
+    if config.markets is not None:
+        prices = load_market_prices(
+            config.markets, tz=config.site.timezone, index=data.index[first:]
+        )
+    oracle = dataclasses.replace(
+        config,
+        forecast=ForecastConfig(
+            load="perfect",
+            pv="perfect",
+            compare_perfect_foresight=False,
+            compare_prescient=False,
+            warmup_days=warm,
+        ),
+    )
+    show = sys.stderr.isatty() if progress is None else progress
+    return _run_one(
+        oracle,
+        data=data,
+        first=first,
+        warm=warm,
+        factory=model_factory or _default_factory(config, data, freq),
+        show=show,
+        prices=prices,
+        horizon=Horizon.MONTH,
+        started=started,
+    )
 
 
 def _run_one(

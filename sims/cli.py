@@ -44,6 +44,7 @@ COMMANDS: tuple[str, ...] = (
     "sims.commands.bill",
     "sims.commands.backtest",
     "sims.commands.fleet",
+    "sims.commands.size",
     "sims.commands.forecast_eval",
 )
 """Modules that register a subcommand, in the order ``--help`` lists them."""

@@ -144,7 +144,7 @@ def test_version_and_log_options_anywhere(capsys):
     assert _log_level(parser.parse_args(["forecast-eval", path, "--tz", "UTC"])) == 30
 
 
-@pytest.mark.parametrize("command", ["bill", "backtest", "forecast-eval", "fleet"])
+@pytest.mark.parametrize("command", ["bill", "backtest", "forecast-eval", "fleet", "size"])
 def test_help_has_no_rst_markup(capsys, command):
     with pytest.raises(SystemExit):
         main([command, "--help"])
