@@ -36,6 +36,7 @@ import dataclasses
 import logging
 import sys
 import time
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -234,39 +235,12 @@ def run_backtest(
         billing month with the actuals) set when the forecasts are not perfect and
         ``forecast.compare_perfect_foresight`` / ``forecast.compare_prescient`` are on.
     """
-    if not isinstance(config, BacktestConfig):
-        raise InputError("config", type(config).__name__, "a BacktestConfig")
     started = time.perf_counter()
-    if data is None:
-        data = load_site_data(config)
-    elif not isinstance(data, SiteData):
-        raise InputError("data", type(data).__name__, "a SiteData")
-    first, warm, freq = _setup(config, data)
-    prices = None
-    if config.markets is not None:
-        prices = load_market_prices(
-            config.markets, tz=config.site.timezone, index=data.index[first:]
-        )
-    factory = model_factory or _default_factory(config, data, freq)
-    show = sys.stderr.isatty() if progress is None else progress
-    forecast = config.forecast
-    oracle = dataclasses.replace(
-        config,
-        forecast=ForecastConfig(
-            load="perfect",
-            pv="perfect",
-            compare_perfect_foresight=False,
-            compare_prescient=False,
-            warmup_days=warm,
-        ),
-    )
-    run = dict(data=data, first=first, warm=warm, factory=factory, show=show, prices=prices)
+    oracle, run, bound_factory = _prepare(config, data, model_factory, progress)
     perfect = prescient = None
-    if not forecast.is_perfect and forecast.compare_perfect_foresight:
+    if not config.forecast.is_perfect and config.forecast.compare_perfect_foresight:
         perfect = _run_one(oracle, **run)
-    if forecast.compare_prescient:
-        # the bound's own models: a month-long horizon per month length
-        bound_factory = model_factory or _default_factory(config, data, freq, one_shot=True)
+    if config.forecast.compare_prescient:
         prescient = _run_one(oracle, **{**run, "factory": bound_factory}, horizon=Horizon.MONTH)
     return _run_one(config, **run, perfect=perfect, prescient=prescient, started=started)
 
@@ -284,9 +258,26 @@ def run_prescient(
     without the forecast-driven and rolling perfect-foresight runs; used to screen battery
     sizes (:mod:`sims.sizing`). Parameters as :func:`run_backtest`.
     """
+    started = time.perf_counter()
+    oracle, run, bound_factory = _prepare(config, data, model_factory, progress)
+    return _run_one(
+        oracle, **{**run, "factory": bound_factory}, horizon=Horizon.MONTH, started=started
+    )
+
+
+def _prepare(
+    config: BacktestConfig,
+    data: SiteData | None,
+    model_factory: ModelFactory | None,
+    progress: bool | None,
+) -> tuple[BacktestConfig, dict[str, Any], ModelFactory]:
+    """Checks, then what every run of one backtest shares.
+
+    Returns the perfect-forecast config of the bounds, the keyword arguments of
+    :func:`_run_one` and the factory of the prescient bound's month-long models.
+    """
     if not isinstance(config, BacktestConfig):
         raise InputError("config", type(config).__name__, "a BacktestConfig")
-    started = time.perf_counter()
     if data is None:
         data = load_site_data(config)
     elif not isinstance(data, SiteData):
@@ -307,18 +298,15 @@ def run_prescient(
             warmup_days=warm,
         ),
     )
-    show = sys.stderr.isatty() if progress is None else progress
-    return _run_one(
-        oracle,
+    run = dict(
         data=data,
         first=first,
         warm=warm,
         factory=model_factory or _default_factory(config, data, freq),
-        show=show,
+        show=sys.stderr.isatty() if progress is None else progress,
         prices=prices,
-        horizon=Horizon.MONTH,
-        started=started,
     )
+    return oracle, run, model_factory or _default_factory(config, data, freq, one_shot=True)
 
 
 def _run_one(
