@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sims.report import _png
+from sims.report_figures import png_base64
 from sims.sizing import SizingResult
 from sims.sizing_summary import lp_explanation, summary_payload
 
@@ -140,7 +140,7 @@ def render_sizing_report(result: SizingResult) -> str:
         ("Top candidates: prescient vs forecast-driven NPV", figure_top(result)),
     ]
     images = "".join(
-        f'<h2>{html.escape(t)}</h2><img alt="{html.escape(t)}" src="data:image/png;base64,{_png(f)}">'
+        f'<h2>{html.escape(t)}</h2><img alt="{html.escape(t)}" src="data:image/png;base64,{png_base64(f)}">'
         for t, f in figures
     )
     money = lambda v: f"{v:,.2f}"  # noqa: E731
