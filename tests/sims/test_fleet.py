@@ -3,6 +3,7 @@ workers ending with a killed fleet process, a killed run resuming."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import signal
@@ -248,6 +249,23 @@ def test_workers_end_when_the_fleet_process_is_killed(tmp_path):
             proc.kill()
 
 
+def _wait_for_the_lock_to_go(out, timeout_s: float = 60.0) -> None:
+    """Wait until the killed run's workers are gone: a SIGKILL is delivered asynchronously,
+    and until a worker that inherited the lock file's descriptor has died, the lock holds."""
+    deadline = time.monotonic() + timeout_s
+    with open(out / ".fleet.lock", "a") as handle:
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    pytest.fail("the killed fleet run's lock was not released")
+                time.sleep(0.05)
+                continue
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            return
+
+
 def test_killed_run_resumes_without_redoing_finished_sites(tmp_path):
     configs = _fleet(tmp_path / "configs")
     out = tmp_path / "out"
@@ -283,6 +301,7 @@ def test_killed_run_resumes_without_redoing_finished_sites(tmp_path):
     finally:
         os.killpg(proc.pid, signal.SIGKILL)  # the run and its worker processes
         proc.wait()
+    _wait_for_the_lock_to_go(out)
     finished = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("site*/summary.json")}
     assert 3 <= len(finished) < N_SITES
     result = run_fleet(
