@@ -48,7 +48,7 @@ import pandas as pd
 
 from control.history import DayHistory
 from control.intraday import IntradayGuard
-from control.plan import Plan, day_ends, floored, idle_plan, today_span
+from control.plan import Plan, day_ends, floored, idle_plan, rest_of_day_max, today_span
 from control.realtime import energy_need_kwh, realtime_setpoint
 from control.settings import ControlSettings, Fallback, Horizon
 from control.targets import WindowKey, WindowMap, target_raise_kw, window_map
@@ -279,6 +279,7 @@ class Controller:
             for name in self._award_names
             if name in sched.columns
         }
+        ends = day_ends(fc.index)
         plan = Plan(
             start_ns=now.value,
             number=len(self.plans),
@@ -293,7 +294,8 @@ class Controller:
             awards=awards,
             high_net=high_net,
             ceiling=ceiling,
-            day_end=day_ends(fc.index),
+            day_end=ends,
+            high_rest_max=rest_of_day_max(high_net, ends),
         )
         return plan, result
 

@@ -126,6 +126,10 @@ def guard_today(
         Step length [h].
     """
     end = int(plan.day_end[k])
+    # a cheap bound first: no corrected step of today can exceed the lowest target
+    bound = max(net_kw, plan.high_rest_max[k] + max(float(correction_kw[0]), 0.0))
+    if bound <= targets_kw.min():
+        return GuardResult(0.0, 0.0)
     extra = correction_kw[: end - k]
     point = plan.load[k:end] + extra - plan.pv[k:end]
     high = plan.high_net[k:end] + np.maximum(extra, 0.0)

@@ -12,7 +12,7 @@ from control.targets import WindowMap
 from control.types import Forecast
 from optimizer.state import MonthToDate
 
-__all__ = ["Plan", "day_ends", "floored", "idle_plan", "today_span"]
+__all__ = ["Plan", "day_ends", "floored", "idle_plan", "rest_of_day_max", "today_span"]
 
 
 @dataclass
@@ -33,6 +33,7 @@ class Plan:
     high_net: np.ndarray  # net load of the high scenario the plan was made on
     ceiling: np.ndarray  # highest meter reading charging may cause per step
     day_end: np.ndarray  # per step: position of the next local midnight (or the plan's end)
+    high_rest_max: np.ndarray  # per step: the high scenario's highest net load to day_end
 
     def __len__(self) -> int:
         return len(self.charge)
@@ -57,7 +58,18 @@ def idle_plan(start_ns: int, number: int, windows: WindowMap, fc: Forecast | Non
         high_net=np.full(n, np.nan),
         ceiling=zeros,
         day_end=np.full(n, n),
+        high_rest_max=np.full(n, np.nan),
     )
+
+
+def rest_of_day_max(values: np.ndarray, day_end: np.ndarray) -> np.ndarray:
+    """Per step ``k``: the highest of ``values[k:day_end[k]]``."""
+    out = np.empty(len(values))
+    start = 0
+    for end in np.unique(day_end):
+        out[start:end] = np.maximum.accumulate(values[start:end][::-1])[::-1]
+        start = end
+    return out
 
 
 def day_ends(index: pd.DatetimeIndex) -> np.ndarray:

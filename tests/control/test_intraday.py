@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from control.intraday import ErrorMemory, guard_today
-from control.plan import Plan, day_ends
+from control.plan import Plan, day_ends, rest_of_day_max
 from control.targets import WindowMap
 from optimizer.battery import Battery
 
@@ -44,6 +44,10 @@ def _plan(load, high, pv=None, day_end=None) -> Plan:
         high_net=np.asarray(high, dtype=float),
         ceiling=np.full(n, np.inf),
         day_end=np.full(n, n) if day_end is None else np.asarray(day_end),
+        high_rest_max=rest_of_day_max(
+            np.asarray(high, dtype=float),
+            np.full(n, n) if day_end is None else np.asarray(day_end),
+        ),
     )
 
 
@@ -131,3 +135,10 @@ def test_day_ends_follow_the_local_calendar_across_a_dst_change():
     assert ends[0] == 2 and ends[1] == 2  # 22:00 and 23:00 on the 9th end at the 10th
     assert ends[2] == 2 + 23  # the 10th: 23 steps
     assert ends[-1] == 30
+
+
+def test_rest_of_day_max_restarts_at_each_midnight():
+    values = np.array([1.0, 5.0, 2.0, 9.0, 3.0, 4.0])
+    np.testing.assert_array_equal(
+        rest_of_day_max(values, np.array([3, 3, 3, 6, 6, 6])), [5.0, 5.0, 2.0, 9.0, 4.0, 4.0]
+    )
