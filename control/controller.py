@@ -48,7 +48,7 @@ import pandas as pd
 
 from control.history import DayHistory
 from control.intraday import IntradayGuard
-from control.plan import Plan, day_ends, floored, idle_plan, rest_of_day_max, today_span
+from control.plan import Plan, day_ends, floored, idle_plan, rest_of_day_max
 from control.realtime import energy_need_kwh, realtime_setpoint
 from control.settings import ControlSettings, Fallback, Horizon
 from control.targets import WindowKey, WindowMap, target_raise_kw, window_map
@@ -329,7 +329,7 @@ class Controller:
         Only until the next local midnight (the battery recharges overnight) and on the point
         forecast: giving a target up early pays only where even the expected load needs it.
         """
-        today = today_span(index)
+        today = int(day_ends(index)[0])
         span = WindowMap(
             month_key=windows.month_key[:today], flat=windows.flat[:today], tou=windows.tou[:today]
         )

@@ -12,7 +12,7 @@ from control.targets import WindowMap
 from control.types import Forecast
 from optimizer.state import MonthToDate
 
-__all__ = ["Plan", "day_ends", "floored", "idle_plan", "rest_of_day_max", "today_span"]
+__all__ = ["Plan", "day_ends", "floored", "idle_plan", "rest_of_day_max"]
 
 
 @dataclass
@@ -77,12 +77,6 @@ def day_ends(index: pd.DatetimeIndex) -> np.ndarray:
     dates = np.asarray(index.date)
     starts = np.flatnonzero(dates[1:] != dates[:-1]) + 1
     return np.append(starts, len(index))[np.searchsorted(starts, np.arange(len(index)), "right")]
-
-
-def today_span(index: pd.DatetimeIndex) -> int:
-    """Steps of ``index`` before the next local midnight (at least one)."""
-    day = index[0].date()
-    return max(1, int(np.searchsorted(index.date != day, True)))
 
 
 def floored(mtd: MonthToDate, holdable: Mapping[tuple[str, int], float], n_tou: int) -> MonthToDate:

@@ -17,6 +17,8 @@ import argparse
 import logging
 from pathlib import Path
 
+from sims.commands import add_result_folder_options
+
 __all__ = ["add_parser", "run"]
 
 logger = logging.getLogger(__name__)
@@ -30,13 +32,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description=__doc__.split("\n\n", 1)[1],
     )
     parser.add_argument("config", type=Path, help="site configuration (TOML) with [sizing]")
-    parser.add_argument("--out", type=Path, required=True, help="output folder")
-    parser.add_argument(
-        "--force",
-        action="store_true",
-        help="replace an existing result folder whole (default: refuse it)",
-    )
-    parser.add_argument("--no-report", action="store_true", help="skip report.html")
+    add_result_folder_options(parser)
     parser.set_defaults(func=run)
 
 

@@ -51,21 +51,33 @@ def _plan(load, high, pv=None, day_end=None) -> Plan:
     )
 
 
+def _guard(plan, *, target_kw, n_today, correction_kw, net_kw, available_kwh):
+    """The guard at the plan's first step, one flat target over today's ``n_today`` hours."""
+    return guard_today(
+        plan,
+        0,
+        targets_kw=np.full(n_today, target_kw),
+        correction_kw=correction_kw,
+        net_kw=net_kw,
+        available_kwh=available_kwh,
+        battery=_battery(),
+        dt_h=1.0,
+    )
+
+
 def test_a_day_above_its_forecast_raises_the_target_to_what_the_energy_can_hold():
     # forecast 100 kW for 4 h, target 90; the load runs 20 kW above it and stays. Holding 90
     # over 4 h of 120 needs 120 kWh, only 20 are stored: 4 h x (120 - T) = 20 -> T = 115 (+25).
     # The reserve after this hour holds 115 over the 3 h left of the corrected high scenario
     # (also 120): 3 x 5 = 15 kWh.
     plan = _plan([100.0] * 4, [100.0] * 4)
-    result = guard_today(
+    result = _guard(
         plan,
-        0,
-        targets_kw=np.full(4, 90.0),
+        target_kw=90.0,
+        n_today=4,
         correction_kw=np.full(4, 20.0),
         net_kw=120.0,
         available_kwh=20.0,
-        battery=_battery(),
-        dt_h=1.0,
     )
     assert result.raise_kw == pytest.approx(25.0, abs=0.05)
     assert result.reserve_kwh == pytest.approx(15.0, abs=0.2)
@@ -75,15 +87,13 @@ def test_enough_energy_no_raise_and_the_reserve_covers_the_corrected_high_scenar
     # high scenario 110 kW, corrected by the +10 kW error: 120 for the 2 h left
     # after this step: reserve (120 - 90) x 2 = 60 kWh; 200 kWh stored: no raise
     plan = _plan([100.0] * 3, [110.0] * 3)
-    result = guard_today(
+    result = _guard(
         plan,
-        0,
-        targets_kw=np.full(3, 90.0),
+        target_kw=90.0,
+        n_today=3,
         correction_kw=np.full(3, 10.0),
         net_kw=95.0,
         available_kwh=200.0,
-        battery=_battery(),
-        dt_h=1.0,
     )
     assert result.raise_kw == 0.0
     assert result.reserve_kwh == pytest.approx(60.0)
@@ -92,15 +102,8 @@ def test_enough_energy_no_raise_and_the_reserve_covers_the_corrected_high_scenar
 def test_the_guard_looks_only_to_the_end_of_the_day():
     # two steps today, then a 300 kW step tomorrow that today's energy need not cover
     plan = _plan([100.0, 100.0, 300.0], [100.0, 100.0, 300.0], day_end=[2, 2, 3])
-    result = guard_today(
-        plan,
-        0,
-        targets_kw=np.full(2, 90.0),
-        correction_kw=np.zeros(3),
-        net_kw=100.0,
-        available_kwh=50.0,
-        battery=_battery(),
-        dt_h=1.0,
+    result = _guard(
+        plan, target_kw=90.0, n_today=2, correction_kw=np.zeros(3), net_kw=100.0, available_kwh=50.0
     )
     assert result.raise_kw == 0.0
     assert result.reserve_kwh == pytest.approx(10.0)  # the one step left today: 100 - 90
