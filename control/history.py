@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from control.realtime import energy_need_kwh
-from control.targets import WindowMap, target_raise_kw, window_map
+from control.realtime import energy_need_rows_kwh
+from control.targets import WindowMap, WindowMapCache, target_raise_kw
 from markets.tariff import Tariff
 from optimizer.battery import Battery
 
@@ -39,6 +39,30 @@ class _Day:
     slot: np.ndarray
     windows: WindowMap
     holdable_kw: dict[WindowKind, float]
+
+
+@dataclass(frozen=True)
+class _Stack:
+    """The stored days as rows of equal length (a short day padded at its end)."""
+
+    net_kw: np.ndarray  # (days, width), 0 where padded
+    valid: np.ndarray  # (days, width) bool: a real interval
+    flat: np.ndarray  # (days, width) bool
+    tou: np.ndarray  # (days, width) int, -1 where padded
+    slot: np.ndarray  # slots of the valid entries, row by row
+
+
+def _stack(days: deque[_Day]) -> _Stack:
+    width = max(len(day.net_kw) for day in days)
+    shape = (len(days), width)
+    net, valid = np.zeros(shape), np.zeros(shape, dtype=bool)
+    flat, tou = np.zeros(shape, dtype=bool), np.full(shape, -1, dtype=np.int64)
+    for row, day in enumerate(days):
+        n = len(day.net_kw)
+        net[row, :n], valid[row, :n] = day.net_kw, True
+        flat[row, :n], tou[row, :n] = day.windows.flat, day.windows.tou
+    slots = np.concatenate([day.slot for day in days])
+    return _Stack(net_kw=net, valid=valid, flat=flat, tou=tou, slot=slots)
 
 
 def _kinds(windows: WindowMap) -> set[WindowKind]:
@@ -96,7 +120,12 @@ class DayHistory:
         self._slot_minutes = self._step / pd.Timedelta(minutes=1)
         self.slots_per_day = round(pd.Timedelta(days=1) / self._step)
         self._days: deque[_Day] = deque(maxlen=days)
-        self._today: list[tuple[pd.Timestamp, float]] = []
+        self._stacked: _Stack | None = None  # of ``_days``; None: to be rebuilt
+        self._windows = WindowMapCache(tariff, self._step)
+        self._today_ns: list[int] = []
+        self._today_net: list[float] = []
+        self._today_date = None
+        self._tz = None
 
     def slot(self, now: pd.Timestamp) -> int:
         """Clock slot of ``now`` in its local day (0 .. slots_per_day - 1)."""
@@ -107,26 +136,31 @@ class DayHistory:
 
     def add(self, now: pd.Timestamp, net_kw: float) -> bool:
         """Record an interval; True when it starts a new day (the previous one is stored)."""
-        new_day = bool(self._today) and now.date() != self._today[-1][0].date()
+        date = now.date()
+        new_day = self._today_date is not None and date != self._today_date
         if new_day:
             self._close_day()
-        self._today.append((now, float(net_kw)))
+        self._today_ns.append(now.value)
+        self._today_net.append(float(net_kw))
+        self._today_date, self._tz = date, now.tz
         return new_day
 
     def _close_day(self) -> None:
-        stamps = pd.DatetimeIndex([t for t, _ in self._today])
-        net = np.array([v for _, v in self._today])
-        self._today = []
+        stamps = pd.DatetimeIndex(pd.to_datetime(self._today_ns, utc=True)).tz_convert(self._tz)
+        net = np.array(self._today_net)
+        self._today_ns, self._today_net = [], []
         if len(net) < 0.9 * self.slots_per_day:
             return  # a partial first day says little about a whole day
-        windows = window_map(self._tariff, stamps)
+        windows = self._windows(stamps)
         usable = self._battery.soc_max_kwh - self._battery.soc_min_kwh
         holdable = {
             kind: holdable_level_kw(net, _mask(windows, kind), self._battery, self._dt_h, usable)
             for kind in _kinds(windows)
         }
-        slots = np.array([self.slot(t) for t in stamps])
+        minutes = np.asarray(stamps.hour * 60 + stamps.minute)
+        slots = np.minimum((minutes // self._slot_minutes).astype(int), self.slots_per_day - 1)
         self._days.append(_Day(net_kw=net, slot=slots, windows=windows, holdable_kw=holdable))
+        self._stacked = None
 
     def holdable_kw(
         self, last_days: int | None = None, month_key: int | None = None
@@ -148,11 +182,16 @@ class DayHistory:
     def reserve_after_kwh(self, targets_kw: dict[WindowKind, float]) -> np.ndarray:
         """Energy above ``soc_min_kwh`` to keep at the end of each clock slot [kWh]."""
         reserve = np.zeros(self.slots_per_day)
-        for day in self._days:
-            target = np.full(len(day.net_kw), np.inf)
-            for kind, value in targets_kw.items():
-                where = _mask(day.windows, kind)
-                target[where] = np.minimum(target[where], value)
-            need = energy_need_kwh(day.net_kw, target, self._battery, self._dt_h, ceiling_kw=target)
-            np.maximum.at(reserve, day.slot, need[1:])
+        if not self._days:
+            return reserve
+        if self._stacked is None:
+            self._stacked = _stack(self._days)
+        days = self._stacked
+        # all days at once, row by row as energy_need_kwh would do each (padding needs nothing)
+        target = np.full(days.net_kw.shape, np.inf)
+        for kind, value in targets_kw.items():
+            where = days.flat if kind[0] == "flat" else days.tou == kind[1]
+            target[where] = np.minimum(target[where], value)
+        need = energy_need_rows_kwh(days.net_kw, target, days.valid, self._battery, self._dt_h)
+        np.maximum.at(reserve, days.slot, need[:, 1:][days.valid])
         return reserve

@@ -30,7 +30,7 @@ import numpy as np
 
 from optimizer.battery import Battery
 
-__all__ = ["energy_need_kwh", "realtime_setpoint"]
+__all__ = ["energy_need_kwh", "energy_need_rows_kwh", "realtime_setpoint"]
 
 _TOL_KW = 1e-9
 
@@ -85,6 +85,48 @@ def energy_need_kwh(
     suffix[:n] = np.cumsum(step[::-1])[::-1]
     need[:] = suffix - np.minimum.accumulate(suffix[::-1])[::-1]
     return need
+
+
+def energy_need_rows_kwh(
+    net_kw: np.ndarray,
+    target_kw: np.ndarray,
+    valid: np.ndarray,
+    battery: Battery,
+    dt_h: float,
+) -> np.ndarray:
+    """:func:`energy_need_kwh` of each row at once, charging up to the target.
+
+    Parameters
+    ----------
+    net_kw, target_kw : numpy.ndarray
+        Net load and target [kW], one row per series (shape ``(rows, width)``).
+    valid : numpy.ndarray of bool
+        Where a row has data: a leading run of each row (a shorter series is padded at its
+        end; padding needs and gives nothing).
+    battery : Battery
+        Ratings and efficiencies.
+    dt_h : float
+        Step length [h].
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(rows, width + 1)``: row ``r`` up to its length ``n`` + 1 equals
+        ``energy_need_kwh(net_kw[r, :n], target_kw[r, :n], battery, dt_h, ceiling_kw=target_kw[r, :n])``;
+        0 after it.
+    """
+    p_d, p_c = battery.discharge_rating_kw, battery.charge_rating_kw
+    eta_d, eta_c = battery.discharge_efficiency, battery.charge_efficiency
+    drain = np.minimum(np.maximum(net_kw - target_kw, 0.0), p_d) * dt_h / eta_d
+    room = target_kw - net_kw
+    refill = np.where(np.isfinite(room), np.minimum(np.maximum(room, 0.0), p_c), p_c)
+    refill = refill * eta_c * dt_h
+    step = np.where(drain > 0, drain, -refill)
+    step[~valid] = 0.0
+    rows, width = step.shape
+    suffix = np.zeros((rows, width + 1))
+    suffix[:, :width] = np.cumsum(step[:, ::-1], axis=1)[:, ::-1]
+    return suffix - np.minimum.accumulate(suffix[:, ::-1], axis=1)[:, ::-1]
 
 
 def realtime_setpoint(

@@ -20,7 +20,7 @@ from control.realtime import energy_need_kwh
 from markets.tariff import Tariff
 from optimizer.battery import Battery
 
-__all__ = ["WindowKey", "WindowMap", "target_raise_kw", "window_map"]
+__all__ = ["WindowKey", "WindowMap", "WindowMapCache", "target_raise_kw", "window_map"]
 
 _TOL_KWH = 1e-6
 
@@ -61,7 +61,19 @@ class WindowMap:
 
     def all_keys(self) -> set[WindowKey]:
         """Every priced window that some interval belongs to."""
-        return {key for k in range(len(self.month_key)) for key in self.keys(k)}
+        out: set[WindowKey] = {(int(m), "flat", 0) for m in np.unique(self.month_key[self.flat])}
+        priced = self.tou >= 0
+        if priced.any():
+            tou = self.tou[priced]
+            span = int(tou.max()) + 1
+            for code in np.unique(self.month_key[priced] * span + tou):
+                month, period = divmod(int(code), span)
+                out.add((month, "tou", period))
+        return out
+
+    def __getitem__(self, part: slice) -> WindowMap:
+        """The map of a run of the intervals (``part`` a slice)."""
+        return WindowMap(month_key=self.month_key[part], flat=self.flat[part], tou=self.tou[part])
 
     def peaks(self, values_kw: np.ndarray) -> dict[WindowKey, float]:
         """Highest value [kW] over each window's intervals (e.g. a plan's grid import)."""
@@ -104,6 +116,62 @@ def window_map(tariff: Tariff, index: pd.DatetimeIndex) -> WindowMap:
         period = np.asarray(tariff.tou_demand_period(index), dtype=np.int64)
         tou = np.where(priced[period], period, -1)
     return WindowMap(month_key=month_key, flat=flat, tou=tou)
+
+
+class WindowMapCache:
+    """:func:`window_map` on a fixed-step grid, computed once per run of days and sliced.
+
+    A map is a function of each label alone (its local month, day type and hour), so the map
+    of any run of labels on the grid is a slice of the map of a longer run that holds it. A
+    request off the cached run computes the map from its first label over ``chunk_days``
+    (or the request, if longer) and keeps that instead. Only the tariff's calendar is read:
+    nothing about the site's data.
+
+    Parameters
+    ----------
+    tariff : Tariff
+        The retail tariff.
+    step : pandas.Timedelta
+        The grid's step.
+    chunk_days : int, default 32
+        Days computed at a time.
+    """
+
+    def __init__(self, tariff: Tariff, step: pd.Timedelta, chunk_days: int = 32) -> None:
+        self._tariff = tariff
+        self._step_ns = int(pd.Timedelta(step).value)
+        self._chunk = max(1, round(pd.Timedelta(days=chunk_days).value / self._step_ns))
+        self._start_ns = 0
+        self._tz = None
+        self._map: WindowMap | None = None
+
+    def __call__(self, index: pd.DatetimeIndex) -> WindowMap:
+        """The map of ``index``, equal to ``window_map(tariff, index)``.
+
+        An index that is not a tz-aware run of the grid's step is computed directly.
+        """
+        ns = (index if index.unit == "ns" else index.as_unit("ns")).asi8
+        n = len(ns)
+        regular = n > 0 and bool(np.all(np.diff(ns) == self._step_ns))
+        if not regular or index.tz is None:
+            return window_map(self._tariff, index)
+        offset, rest = divmod(int(ns[0]) - self._start_ns, self._step_ns)
+        cached = self._map
+        if (
+            cached is None
+            or rest
+            or offset < 0
+            or offset + n > len(cached.month_key)
+            or str(index.tz) != self._tz
+        ):
+            step = pd.Timedelta(self._step_ns)
+            grid = pd.date_range(index[0], periods=max(n, self._chunk), freq=step)
+            cached = window_map(self._tariff, grid)
+            for array in (cached.month_key, cached.flat, cached.tou):
+                array.setflags(write=False)  # slices are handed out: shared, never changed
+            self._map = cached
+            self._start_ns, self._tz, offset = int(ns[0]), str(index.tz), 0
+        return cached[offset : offset + n]
 
 
 def target_raise_kw(

@@ -7,9 +7,11 @@ import pandas as pd
 import pytest
 
 from control.history import DayHistory, holdable_level_kw
+from control.realtime import energy_need_kwh
+from control.targets import window_map
 from markets.tariff import Tariff
 from optimizer.battery import Battery
-from tests.markets.tariff_builders import flat_demand
+from tests.markets.tariff_builders import flat_demand, schedule, tou_demand
 
 TZ = "America/New_York"
 
@@ -90,3 +92,47 @@ def test_the_month_floor_uses_only_that_months_days_and_the_last_ones():
     assert 150.0 <= history.holdable_kw(month_key=march)[("flat", 0)] <= 150.05  # Mar 1 only
     assert 150.0 <= history.holdable_kw(last_days=2)[("flat", 0)] <= 150.05
     assert history.holdable_kw(month_key=2024 * 12 + 4) == {}
+
+
+def test_reserve_over_days_of_23_24_and_25_hours_is_the_highest_need_of_each_day():
+    # a week around each DST change at 15-min steps, a TOU + flat tariff; second method: each
+    # stored day on its own (its windows from window_map, energy_need_kwh, slot by slot max)
+    tariff = Tariff(
+        name="tou",
+        flat_demand=flat_demand(5.0),
+        tou_demand=tou_demand([0.0, 15.0], schedule([1 if 12 <= h < 18 else 0 for h in range(24)])),
+    )
+    battery = Battery(
+        power_kw=50.0, energy_kwh=100.0, charge_efficiency=0.95, discharge_efficiency=0.9
+    )
+    rng = np.random.default_rng(3)
+    for start in ("2024-03-07", "2024-10-30"):
+        index = pd.date_range(
+            start,
+            f"{pd.Timestamp(start) + pd.Timedelta(days=8):%Y-%m-%d}",
+            freq="15min",
+            tz=TZ,
+            inclusive="left",
+        )
+        net = 100.0 + 60.0 * np.sin(np.arange(len(index)) / 20.0) + rng.normal(0, 15, len(index))
+        history = DayHistory(tariff=tariff, battery=battery, step=pd.Timedelta("15min"), days=6)
+        for t, v in zip(index, net, strict=True):
+            history.add(t, v)
+        assert len(history) == 6
+        targets = {("flat", 0): 150.0, ("tou", 1): 130.0}
+        dates = np.asarray(index.date)
+        kept = sorted(set(dates))[-7:-1]  # the last six complete days
+        expected = np.zeros(history.slots_per_day)
+        lengths = set()
+        for day in kept:
+            stamps = index[dates == day]
+            lengths.add(len(stamps))
+            windows = window_map(tariff, stamps)
+            target = np.where(windows.flat, 150.0, np.inf)
+            target = np.where(windows.tou == 1, np.minimum(target, 130.0), target)
+            need = energy_need_kwh(net[dates == day], target, battery, 0.25)
+            slots = np.minimum((stamps.hour * 4 + stamps.minute // 15).to_numpy(), 95)
+            np.maximum.at(expected, slots, need[1:])
+        assert lengths == {92, 96} or lengths == {96, 100}
+        np.testing.assert_array_equal(history.reserve_after_kwh(targets), expected)
+        assert expected.max() > 0  # the case does need a reserve

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from control.realtime import energy_need_kwh, realtime_setpoint
+from control.realtime import energy_need_kwh, energy_need_rows_kwh, realtime_setpoint
 from optimizer.battery import Battery
 from sims.plant import plant_step
 
@@ -214,3 +214,27 @@ def test_energy_need_equals_the_step_by_step_recursion(net, target, ceiling_gap,
     need = energy_need_kwh(net_kw, target_kw, b, 0.25, ceiling_kw=ceiling_kw)
     expected = _need_by_loop(net_kw, target_kw, b, 0.25, ceiling_kw)
     np.testing.assert_allclose(need, expected, rtol=0, atol=1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(st.lists(st.floats(-50, 250), min_size=1, max_size=30), min_size=1, max_size=5),
+    target=st.sampled_from([80.0, 120.0, math.inf]),
+    eta=st.floats(0.8, 1.0),
+)
+def test_energy_need_of_rows_is_that_of_each_row(rows, target, eta):
+    # rows of different lengths, padded at the end: each row's need is exactly the one-row
+    # function's, zero past the row's end
+    b = _battery(charge_efficiency=eta, discharge_efficiency=eta)
+    width = max(len(r) for r in rows)
+    net = np.zeros((len(rows), width))
+    valid = np.zeros((len(rows), width), dtype=bool)
+    targets = np.full((len(rows), width), target)
+    for i, r in enumerate(rows):
+        net[i, : len(r)], valid[i, : len(r)] = r, True
+        targets[i, len(r) :] = np.inf if i % 2 else 0.0  # padding of any value counts for nothing
+    need = energy_need_rows_kwh(net, targets, valid, b, 0.25)
+    for i, r in enumerate(rows):
+        alone = energy_need_kwh(net[i, : len(r)], targets[i, : len(r)], b, 0.25)
+        np.testing.assert_array_equal(need[i, : len(r) + 1], alone)
+        np.testing.assert_array_equal(need[i, len(r) + 1 :], 0.0)
