@@ -51,7 +51,7 @@ from control.intraday import IntradayGuard
 from control.plan import Plan, day_ends, floored, idle_plan, rest_of_day_max
 from control.realtime import energy_need_kwh, realtime_setpoint
 from control.settings import ControlSettings, Fallback, Horizon
-from control.targets import WindowKey, WindowMap, target_raise_kw, window_map
+from control.targets import WindowKey, WindowMap, WindowMapCache, target_raise_kw
 from control.types import DispatchSolver, Forecast, ForecastProvider, ModelFactory, Setpoint
 from core.errors import InputError, SolverError
 from markets.meter import MonthToDateMeter
@@ -127,6 +127,7 @@ class Controller:
         self._last_plan_ns: int | None = None
         self._event: str | None = None
         self._meter = MonthToDateMeter(tariff, step=self.step_td)
+        self._window_map = WindowMapCache(tariff, self.step_td)
         self._history = DayHistory(
             tariff=tariff, battery=battery, step=self.step_td, days=max(settings.history_days, 1)
         )
@@ -258,7 +259,7 @@ class Controller:
         sched = result.schedule
         charge = np.maximum(sched["charge_kw"].to_numpy(dtype=float), 0.0)
         discharge = np.maximum(sched["discharge_kw"].to_numpy(dtype=float), 0.0)
-        windows = window_map(self.tariff, fc.index)
+        windows = self._window_map(fc.index)
         self._prune(int(windows.month_key[0]))
         pv_arr = np.zeros(n) if fc.pv_kw is None else np.asarray(fc.pv_kw, dtype=float)
         high_net = np.asarray(fc.load_high_kw, dtype=float) - pv_arr
@@ -365,7 +366,7 @@ class Controller:
         index = fc.index if fc is not None else self._horizon(now)
         index = index[: max(1, round(pd.Timedelta(days=1) / self.step_td))]
         n = len(index)
-        windows = window_map(self.tariff, index)
+        windows = self._window_map(index)
         if self.settings.fallback is Fallback.PEAK_GUARD:
             for key in windows.all_keys():
                 if key in self._actual:
