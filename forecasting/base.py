@@ -67,7 +67,8 @@ class Forecaster(Protocol):
         ...
 
 
-def _check_values(frame: pd.DataFrame, column: str, *, name: str, allow_nan: bool) -> None:
+def _check_values(frame: pd.DataFrame, column: str, *, name: str, allow_nan: bool) -> np.ndarray:
+    """Check ``frame[column]``'s dtype and values; return them as floats (NaN where missing)."""
     series = frame[column]
     if not pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
         raise InputError(f"{name}.{column}", str(series.dtype), "a numeric dtype")
@@ -77,6 +78,28 @@ def _check_values(frame: pd.DataFrame, column: str, *, name: str, allow_nan: boo
         first = int(np.argmax(bad))
         expected = "finite values or NaN for a missing reading" if allow_nan else "finite values"
         raise InputError(f"{name}.{column}", f"{values[first]} at {frame.index[first]}", expected)
+    return values
+
+
+class _JoinedFrame:
+    """The ``frame`` field of :class:`History`: set whole, or kept as parts joined on first read.
+
+    :meth:`History.extend` appends rows as a new part; the parts are concatenated only when
+    the frame is read (forecasters that read arrays, not the frame, never pay for it).
+    """
+
+    def __get__(self, obj: History | None, objtype: type | None = None) -> pd.DataFrame:
+        if obj is None:
+            raise AttributeError("frame")  # a dataclass field without a default
+        state = obj.__dict__
+        if state["_frame"] is None:
+            state["_frame"] = pd.concat(state["_parts"])
+            state["_parts"] = None
+        return state["_frame"]
+
+    def __set__(self, obj: History, value: pd.DataFrame) -> None:
+        obj.__dict__["_frame"] = value
+        obj.__dict__["_parts"] = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -97,7 +120,7 @@ class History:
         Reject negative target values.
     """
 
-    frame: pd.DataFrame
+    frame: pd.DataFrame = _JoinedFrame()  # type: ignore[assignment]
     target: str
     columns: tuple[str, ...] = ()
     nonnegative: bool = True
@@ -116,11 +139,19 @@ class History:
         self._check_rows(self.frame, name)
         if self.frame[self.target].notna().sum() == 0:
             raise InputError(f"{name}.{self.target}", "all NaN", "some observed values")
+        # labels and column arrays kept at hand (a label read from a tz-aware index costs
+        # tens of microseconds; forecasters read them at every issue)
+        index = self.frame.index
+        object.__setattr__(self, "_step", index[1] - index[0])
+        object.__setattr__(self, "_start", index[0])
+        object.__setattr__(self, "_end", index[-1])
+        object.__setattr__(self, "_end_ns", index[-1].value)
+        object.__setattr__(self, "_arrays", {})
 
     @property
     def step(self) -> pd.Timedelta:
         """Interval length of the history."""
-        return self.frame.index[1] - self.frame.index[0]
+        return self._step
 
     @property
     def steps_per_day(self) -> int:
@@ -133,12 +164,23 @@ class History:
     @property
     def start(self) -> pd.Timestamp:
         """First label."""
-        return self.frame.index[0]
+        return self._start
 
     @property
     def end(self) -> pd.Timestamp:
         """Last label."""
-        return self.frame.index[-1]
+        if self._end is None:
+            object.__setattr__(self, "_end", self.frame.index[-1])
+        return self._end
+
+    def _array(self, column: str) -> np.ndarray:
+        """The whole ``column`` as a read-only float array (NaN where missing)."""
+        values = self._arrays.get(column)
+        if values is None:
+            values = self.frame[column].to_numpy(dtype=float, na_value=np.nan)
+            values.setflags(write=False)
+            self._arrays[column] = values
+        return values
 
     def extend(self, observations: pd.DataFrame) -> History:
         """A new history with ``observations`` appended.
@@ -156,12 +198,15 @@ class History:
                 raise InputError("observations.index", index, "a tz-aware DatetimeIndex")
         else:
             validate_index(index, name="observations.index")
-            if index[1] - index[0] != self.step:
-                raise InputError(
-                    "observations.index", f"step {index[1] - index[0]}", f"step {self.step}"
-                )
-        expected_start = self.end + self.step
-        if index[0] != expected_start:
+        # labels compared as integer nanoseconds (boxing them is slow on a tz-aware index)
+        ns = (index if index.unit == "ns" else index.as_unit("ns")).asi8
+        step_ns = self._step.value
+        if len(ns) > 1 and ns[1] - ns[0] != step_ns:
+            raise InputError(
+                "observations.index", f"step {index[1] - index[0]}", f"step {self.step}"
+            )
+        if ns[0] != self._end_ns + step_ns:
+            expected_start = self.end + self.step
             raise InputError(
                 "observations.index[0]", index[0], f"{expected_start} (one step after history)"
             )
@@ -172,23 +217,34 @@ class History:
                 "observations.columns", list(observations.columns), f"columns including {missing}"
             )
         self._check_rows(observations, "observations")
-        base = self.frame if list(self.frame.columns) == keep else self.frame[keep]
         new_rows = observations if list(observations.columns) == keep else observations[keep]
-        combined = pd.concat([base, new_rows])
+        state = self.__dict__
+        if state["_parts"] is None:
+            frame = state["_frame"]
+            parts = (frame if list(frame.columns) == keep else frame[keep],)
+        else:
+            parts = state["_parts"]
         # The old rows were validated when this history was made and the new ones just now:
-        # the whole frame is not checked again (that made feeding a year quadratic).
+        # the whole frame is not checked again (that made feeding a year quadratic), nor
+        # joined until it is read.
         extended = object.__new__(History)
-        for field, value in vars(self).items():
-            object.__setattr__(extended, field, value)
-        object.__setattr__(extended, "frame", combined)
+        extended.__dict__.update(state)
+        extended.__dict__.update(
+            _frame=None, _parts=(*parts, new_rows), _end=None, _end_ns=int(ns[-1])
+        )
+        arrays = {}
+        for column, values in self._arrays.items():
+            added = new_rows[column].to_numpy(dtype=float, na_value=np.nan)
+            arrays[column] = np.concatenate([values, added])
+            arrays[column].setflags(write=False)
+        extended.__dict__["_arrays"] = arrays
         return extended
 
     def _check_rows(self, frame: pd.DataFrame, name: str) -> None:
-        _check_values(frame, self.target, name=name, allow_nan=True)
+        values = _check_values(frame, self.target, name=name, allow_nan=True)
         for column in self.columns:
             _check_values(frame, column, name=name, allow_nan=False)
         if self.nonnegative:
-            values = frame[self.target].to_numpy(dtype=float, na_value=np.nan)
             negative = values < 0
             if negative.any():
                 first = int(np.argmax(negative))
@@ -220,7 +276,7 @@ class History:
         Positions past the end of the history (a stale history) are NaN.
         """
         n = self.visible_count(issue_time)
-        values = self.frame[column].to_numpy(dtype=float, na_value=np.nan)[:n]
+        values = self._array(column)[:n]
         if n > len(values):
             values = np.concatenate([values, np.full(n - len(values), np.nan)])
         return values
@@ -249,15 +305,16 @@ def check_request(
         raise InputError("issue_time", issue_time, "a tz-aware pandas.Timestamp")
     validate_index(horizon, name="horizon")
     assert isinstance(horizon, pd.DatetimeIndex)
-    if horizon[0] < issue_time:
-        raise InputError("horizon[0]", horizon[0], f"a label at or after issue_time {issue_time}")
-    if len(horizon) >= 2 and horizon[1] - horizon[0] != history.step:
+    first = horizon[0]  # read once: a label of a tz-aware index is slow to make
+    if first < issue_time:
+        raise InputError("horizon[0]", first, f"a label at or after issue_time {issue_time}")
+    if len(horizon) >= 2 and horizon[1] - first != history.step:
         raise InputError(
-            "horizon", f"step {horizon[1] - horizon[0]}", f"the history's step {history.step}"
+            "horizon", f"step {horizon[1] - first}", f"the history's step {history.step}"
         )
-    positions = history.position(horizon[0])
+    positions = history.position(first)
     if not float(positions).is_integer():
-        raise InputError("horizon[0]", horizon[0], f"a label on the history grid ({history.step})")
+        raise InputError("horizon[0]", first, f"a label on the history grid ({history.step})")
     if history.visible_count(issue_time) < 1:
         raise InputError(
             "issue_time", issue_time, f"a time after the first history interval ({history.start})"
