@@ -112,10 +112,12 @@ def compile_to_highs(model: pyo.ConcreteModel) -> tuple[highspy.Highs, dict[int,
     )
     columns = list(info.columns)
     var_col = {id(v): k for k, v in enumerate(columns)}
-    for v in model.component_data_objects(pyo.Var, descend_into=True):
-        if id(v) not in var_col:
-            var_col[id(v)] = len(columns)
-            columns.append(v)
+    n_vars = sum(len(c) for c in model.component_objects(pyo.Var, descend_into=True))
+    if len(var_col) < n_vars:  # some variable is in no row and no objective
+        for v in model.component_data_objects(pyo.Var, descend_into=True):
+            if id(v) not in var_col:
+                var_col[id(v)] = len(columns)
+                columns.append(v)
     n_cols = len(columns)
     a = info.A.tocsc()
     start = np.concatenate([a.indptr, np.full(n_cols - a.shape[1], a.indptr[-1])])

@@ -34,6 +34,7 @@ SOC window, with the value in the ``terminal`` stream's objective term).
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -96,8 +97,11 @@ def add_param(
     if len(floats) != len(keys):
         raise ValueError(f"{param.name}: {len(floats)} values for {len(keys)} elements")
     data = param._data
+    owner = weakref.ref(param)  # what ParamData(param) sets, without its call per element
+    new = ParamData.__new__
     for key, value in zip(keys, floats, strict=True):
-        item = ParamData(param)
+        item = new(ParamData)
+        item._component = owner
         item._index = key
         item._value = value
         data[key] = item

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
+from pyomo.common.gc_manager import PauseGC
 
 from core.errors import SolverError, ValuestackError
 from markets.tariff import Tariff
@@ -141,17 +142,21 @@ class DispatchModel:
         self._streams = spec.streams
         self.stream_names: tuple[str, ...] = spec.stream_names
         self._slots = spec.slots if calendar is None else SlotLayout.exact(calendar.month_slot)
-        self._model, self._blocks = self._build()
-        if calendar is not None:
-            # A one-shot model gets its data before the hand-over: nothing to push later.
-            self._write(calendar)
-        self._solver = PersistentHighs(
-            self._model,
-            mip_rel_gap=spec.mip_rel_gap,
-            time_limit_s=spec.time_limit_s,
-            symbolic=calendar is None,
-        )
-        self._index_columns()
+        # The build makes hundreds of thousands of long-lived objects: the cyclic garbage
+        # collector would scan them again and again while they are made (as Pyomo's writers
+        # do, it is paused meanwhile; nothing made here is garbage yet).
+        with PauseGC():
+            self._model, self._blocks = self._build()
+            if calendar is not None:
+                # A one-shot model gets its data before the hand-over: nothing to push later.
+                self._write(calendar)
+            self._solver = PersistentHighs(
+                self._model,
+                mip_rel_gap=spec.mip_rel_gap,
+                time_limit_s=spec.time_limit_s,
+                symbolic=calendar is None,
+            )
+            self._index_columns()
         self.build_s = time.perf_counter() - started
         logger.debug("built %d-step model in %.3f s", self._n_steps, self.build_s)
 
