@@ -27,6 +27,8 @@ __all__ = [
     "quantile_column",
 ]
 
+_NS_PER_UNIT = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
+
 QUANTILES: tuple[float, ...] = (0.1, 0.5, 0.9)
 """The quantile levels forecasters that support quantiles report (P10, P50, P90)."""
 
@@ -199,13 +201,14 @@ class History:
         else:
             validate_index(index, name="observations.index")
         # labels compared as integer nanoseconds (boxing them is slow on a tz-aware index)
-        ns = (index if index.unit == "ns" else index.as_unit("ns")).asi8
+        labels = index.asi8
+        per_unit = _NS_PER_UNIT[index.unit]
         step_ns = self._step.value
-        if len(ns) > 1 and ns[1] - ns[0] != step_ns:
+        if len(labels) > 1 and (int(labels[1]) - int(labels[0])) * per_unit != step_ns:
             raise InputError(
                 "observations.index", f"step {index[1] - index[0]}", f"step {self.step}"
             )
-        if ns[0] != self._end_ns + step_ns:
+        if int(labels[0]) * per_unit != self._end_ns + step_ns:
             expected_start = self.end + self.step
             raise InputError(
                 "observations.index[0]", index[0], f"{expected_start} (one step after history)"
@@ -216,7 +219,7 @@ class History:
             raise InputError(
                 "observations.columns", list(observations.columns), f"columns including {missing}"
             )
-        self._check_rows(observations, "observations")
+        target_values = self._check_rows(observations, "observations")
         new_rows = observations if list(observations.columns) == keep else observations[keep]
         state = self.__dict__
         if state["_parts"] is None:
@@ -230,17 +233,21 @@ class History:
         extended = object.__new__(History)
         extended.__dict__.update(state)
         extended.__dict__.update(
-            _frame=None, _parts=(*parts, new_rows), _end=None, _end_ns=int(ns[-1])
+            _frame=None, _parts=(*parts, new_rows), _end=None, _end_ns=int(labels[-1]) * per_unit
         )
         arrays = {}
         for column, values in self._arrays.items():
-            added = new_rows[column].to_numpy(dtype=float, na_value=np.nan)
+            if column == self.target:
+                added = target_values
+            else:
+                added = new_rows[column].to_numpy(dtype=float, na_value=np.nan)
             arrays[column] = np.concatenate([values, added])
             arrays[column].setflags(write=False)
         extended.__dict__["_arrays"] = arrays
         return extended
 
-    def _check_rows(self, frame: pd.DataFrame, name: str) -> None:
+    def _check_rows(self, frame: pd.DataFrame, name: str) -> np.ndarray:
+        """Check ``frame``'s columns; return its target values (NaN where missing)."""
         values = _check_values(frame, self.target, name=name, allow_nan=True)
         for column in self.columns:
             _check_values(frame, column, name=name, allow_nan=False)
@@ -253,6 +260,7 @@ class History:
                     f"{values[first]} at {frame.index[first]}",
                     "values >= 0",
                 )
+        return values
 
     def position(self, when: pd.Timestamp) -> float:
         """Position of ``when`` on the history grid (label ``start`` is 0)."""

@@ -90,6 +90,16 @@ class _HistoryForecaster:
             raise InputError("target", target, "a column name such as 'load_kw'")
         self.target = target
         self._history = None
+        self._columns = pd.Index([target])
+
+    def _frame(self, values: np.ndarray, horizon: pd.DatetimeIndex) -> pd.DataFrame:
+        """The forecast ``values`` [kW] as the one column of a frame on ``horizon``.
+
+        As ``pd.DataFrame({target: values}, index=horizon)``, without inferring the column
+        labels and copying the values anew for every forecast.
+        """
+        column = np.asarray(values, dtype=float).reshape(-1, 1)
+        return pd.DataFrame(column, index=horizon, columns=self._columns, copy=False)
 
     def fit(self, history: pd.DataFrame) -> Self:
         """Keep ``history`` (validated); return self."""
@@ -130,7 +140,7 @@ class PersistenceForecaster(_HistoryForecaster):
         known = np.flatnonzero(~np.isnan(values))
         if len(known) == 0:
             raise InputError("history", "no observed value", "an observation before issue_time")
-        return pd.DataFrame({self.target: np.full(len(horizon), values[known[-1]])}, index=horizon)
+        return self._frame(np.full(len(horizon), values[known[-1]]), horizon)
 
 
 class SeasonalNaiveForecaster(_HistoryForecaster):
@@ -186,7 +196,7 @@ class SeasonalNaiveForecaster(_HistoryForecaster):
             values, positions, period=period, max_periods_back=self.max_periods_back
         )
         _require_finite_forecast(forecast, horizon, f"season {self.period_h} h")
-        return pd.DataFrame({self.target: forecast}, index=horizon)
+        return self._frame(forecast, horizon)
 
 
 class SimilarDaysForecaster(_HistoryForecaster):
@@ -259,4 +269,4 @@ class SimilarDaysForecaster(_HistoryForecaster):
         with np.errstate(invalid="ignore", divide="ignore"):
             forecast = np.where(count > 0, total / np.maximum(count, 1), np.nan)
         _require_finite_forecast(forecast, horizon, "a similar day")
-        return pd.DataFrame({self.target: forecast}, index=horizon)
+        return self._frame(forecast, horizon)
