@@ -97,7 +97,11 @@ MAX_BATTERY_DURATION_H = 500.0
 
 
 def check_load_kw(
-    load_kw: pd.Series | np.ndarray, *, field: str, allow_large: bool = False
+    load_kw: pd.Series | np.ndarray,
+    *,
+    field: str,
+    allow_large: bool = False,
+    allow_option: str = "site.allow_large_load",
 ) -> None:
     """Refuse a load whose median is beyond a site's (a load in W read as kW).
 
@@ -110,6 +114,8 @@ def check_load_kw(
     allow_large : bool, default False
         Accept a median between :data:`LARGE_MEDIAN_LOAD_KW` (10 MW) and
         :data:`MAX_MEDIAN_LOAD_KW` (100 MW): a data center or a mill, said on purpose.
+    allow_option : str, default "site.allow_large_load"
+        The option that sets ``allow_large``, named in the message.
 
     Raises
     ------
@@ -133,7 +139,7 @@ def check_load_kw(
             field,
             f"median load {median:,.0f} kW",
             f"at most {LARGE_MEDIAN_LOAD_KW:,.0f} kW unless a site that large is allowed "
-            f"on purpose (allow_large_load); is the column in W, not kW? "
+            f"on purpose ({allow_option}); is the column in W, not kW? "
             f"In kW it would be {median / 1000.0:,.4g} kW",
         )
 
@@ -256,10 +262,7 @@ def check_battery_duration(
     if not (power_kw > 0 and energy_kwh > 0):
         return  # the battery's own checks refuse these
     duration_h = energy_kwh / power_kw
-    shown = (
-        f"{energy_field} / {power_field} = {energy_kwh:,.4g} kWh / {power_kw:,.4g} kW "
-        f"= {_duration(duration_h)}"
-    )
+    shown = f"{energy_kwh:,.4g} kWh / {power_kw:,.4g} kW = {_duration(duration_h)}"
     if duration_h < MIN_BATTERY_DURATION_H:
         raise InputError(
             f"{energy_field}, {power_field}",
@@ -277,7 +280,9 @@ def check_battery_duration(
         )
     if duration_h > WARN_BATTERY_DURATION_H:
         logger.warning(
-            "%s: longer than %g h, rare for a battery (check the units of both)",
+            "%s / %s: %s, longer than %g h: rare for a battery (check the units of both)",
+            energy_field,
+            power_field,
             shown,
             WARN_BATTERY_DURATION_H,
         )

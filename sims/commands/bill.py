@@ -118,7 +118,12 @@ def run(args: argparse.Namespace) -> int:
     load = read_load_csv(
         args.load, column=args.column, timestamp_column=args.timestamp_column, tz=args.tz
     )
-    check_load_kw(load, field=str(load.name), allow_large=args.allow_large_load)
+    check_load_kw(
+        load,
+        field=str(load.name),
+        allow_large=args.allow_large_load,
+        allow_option="--allow-large-load",
+    )
     bill = tariff.bill(load)
     monthly = bill.monthly
     if args.json:
