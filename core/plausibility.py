@@ -140,7 +140,7 @@ def check_load_kw(
             f"median load {median:,.0f} kW",
             f"at most {LARGE_MEDIAN_LOAD_KW:,.0f} kW unless a site that large is allowed "
             f"on purpose ({allow_option}); is the column in W, not kW? "
-            f"In kW it would be {median / 1000.0:,.4g} kW",
+            f"In kW it would be {_num(median / 1000.0)} kW",
         )
 
 
@@ -207,12 +207,13 @@ def check_battery_size(power_kw: float, *, peak_load_kw: float, field: str) -> N
     """
     if power_kw > MAX_BATTERY_POWER_KW:
         raise InputError(
-            field, f"{power_kw:,.4g} kW", f"at most {MAX_BATTERY_POWER_KW:,.0f} kW (1 GW)"
+            field, f"{_num(power_kw)} kW", f"at most {MAX_BATTERY_POWER_KW:,.0f} kW (1 GW)"
         )
     if not peak_load_kw > 0:
         return
     ratio = power_kw / peak_load_kw
-    shown = f"{power_kw:,.4g} kW ({_percent(ratio)} of the site's peak load {peak_load_kw:,.4g} kW)"
+    peak = _num(peak_load_kw)
+    shown = f"{_num(power_kw)} kW ({_percent(ratio)} of the site's peak load {peak} kW)"
     if ratio > MAX_BATTERY_POWER_TO_PEAK_LOAD:
         raise InputError(
             field,
@@ -226,7 +227,7 @@ def check_battery_size(power_kw: float, *, peak_load_kw: float, field: str) -> N
             shown,
             f"at least {100 * MIN_BATTERY_POWER_TO_PEAK_LOAD:g} % of the peak load: a battery "
             "that small cannot move the bill; is the load in W, not kW? (in kW its peak "
-            f"would be {peak_load_kw / 1000.0:,.4g} kW)",
+            f"would be {_num(peak_load_kw / 1000.0)} kW)",
         )
     if ratio > WARN_BATTERY_POWER_TO_PEAK_LOAD:
         logger.warning(
@@ -262,7 +263,7 @@ def check_battery_duration(
     if not (power_kw > 0 and energy_kwh > 0):
         return  # the battery's own checks refuse these
     duration_h = energy_kwh / power_kw
-    shown = f"{energy_kwh:,.4g} kWh / {power_kw:,.4g} kW = {_duration(duration_h)}"
+    shown = f"{_num(energy_kwh)} kWh / {_num(power_kw)} kW = {_duration(duration_h)}"
     if duration_h < MIN_BATTERY_DURATION_H:
         raise InputError(
             f"{energy_field}, {power_field}",
@@ -300,4 +301,9 @@ def _duration(hours: float) -> str:
         return f"{hours:.3g} h ({hours * 3600:.3g} s)"
     if hours < 1:
         return f"{hours:.3g} h ({hours * 60:.3g} min)"
-    return f"{hours:,.4g} h"
+    return f"{_num(hours)} h"
+
+
+def _num(value: float) -> str:
+    """A number as read: whole with thousands separators from 1,000 up, else 4 digits."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"

@@ -75,7 +75,7 @@ class SiteConfig:
         data.
     allow_large_load : bool, default False
         Accept a median load of 10-100 MW (a data center, a mill); without it such a load is
-        refused as a load in W (see :mod:`core.plausibility`).
+        refused as a load in W (limits: ``docs/plausibility.md``).
     """
 
     name: str
