@@ -139,8 +139,8 @@ def check_load_kw(
             field,
             f"median load {median:,.0f} kW",
             f"at most {LARGE_MEDIAN_LOAD_KW:,.0f} kW unless a site that large is allowed "
-            f"on purpose ({allow_option}); is the column in W, not kW? "
-            f"In kW it would be {_num(median / 1000.0)} kW",
+            f"on purpose ({allow_option}); is the column in W, not kW? (then the median is "
+            f"{_num(median / 1000.0)} kW)",
         )
 
 
