@@ -7,6 +7,7 @@ optimal (it carries the termination condition).
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 __all__ = ["InputError", "SolverError", "ValuestackError"]
@@ -17,7 +18,9 @@ class ValuestackError(Exception):
 
 
 def _short_repr(value: Any, limit: int = 160) -> str:
-    text = repr(value)
+    # a time reads as its ISO string (2024-03-10T02:30:00-08:00), not Timestamp('...')
+    is_time = isinstance(value, (datetime.date, datetime.time))
+    text = value.isoformat() if is_time else repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

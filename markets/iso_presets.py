@@ -11,8 +11,10 @@ mileage_optional), ``mileage_kw_per_kw_h`` and ``mileage_argument`` (default mil
 award per hour and the argument that overrides it), ``score_applies_to_capacity`` (yes | no),
 ``settlement_basis``, and the rule source: ``source_document, source_section, source_date,
 source_url, confirmed`` (yes | no), ``confirmed_rules`` (what a source excerpt showed) and
-``note`` (what is remembered or assumed). A row is ``confirmed = yes`` only when every rule
-value in it was seen in the cited source; nothing is cited that was not found.
+``note`` (what is remembered or assumed). A row is ``confirmed = yes`` when a source excerpt
+states its ``duration_h`` (the value the optimizer uses); ``confirmed_rules`` lists which of its
+other rules (minimum size, pay) were seen too (``docs/market_rules.md`` quotes each). Nothing is
+cited that was not found.
 
 :func:`iso_preset` reads the rows of one ISO into an :class:`IsoPreset`; the names ``caiso``,
 ``ercot``, ``pjm``, ``nyiso``, ``isone``, ``miso``, ``spp`` and :func:`preset` remain as thin

@@ -33,7 +33,14 @@ from core.plausibility import check_market_prices
 from core.series import numeric_values, read_csv_frame
 from markets.prices import MarketPrices, PriceColumn, TimeLabel, localize_labels
 
-__all__ = ["GAP_COLUMNS", "GappedPrices", "combine", "read_prices_csv_with_gaps", "split_at_gaps"]
+__all__ = [
+    "GAP_COLUMNS",
+    "GappedPrices",
+    "combine",
+    "on_grid",
+    "read_prices_csv_with_gaps",
+    "split_at_gaps",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -294,3 +301,58 @@ def read_prices_csv_with_gaps(
     frame = pd.DataFrame(data, index=index.rename(None))
     check_market_prices(frame.dropna(), field=path.name)
     return split_at_gaps(frame, field=path.name, source=path.name)
+
+
+def _restep(frame: pd.DataFrame, old: pd.Timedelta, new: pd.Timedelta, field: str) -> pd.DataFrame:
+    """:meth:`MarketPrices.to_step` on a frame with NaN rows; a NaN stays NaN (never filled)."""
+    if new == old:
+        return frame
+    values = frame.to_numpy(dtype=float)
+    if new < old:
+        if old % new != pd.Timedelta(0):
+            raise InputError(field, f"{old} prices", f"a simulation step that divides {old}")
+        n = int(old / new)
+        index = pd.date_range(frame.index[0], periods=len(frame) * n, freq=new)
+        return pd.DataFrame(np.repeat(values, n, axis=0), index=index, columns=frame.columns)
+    if new % old != pd.Timedelta(0):
+        raise InputError(field, f"{old} prices", f"a simulation step that is a multiple of {old}")
+    n = int(new / old)
+    if len(frame) % n:
+        raise InputError(field, f"{len(frame)} steps of {old}", f"a whole number of {new} steps")
+    means = values.reshape(len(frame) // n, n, -1).mean(axis=1)  # NaN if any part is NaN
+    index = pd.date_range(frame.index[0], periods=len(frame) // n, freq=new)
+    return pd.DataFrame(means, index=index, columns=frame.columns)
+
+
+def on_grid(prices: GappedPrices, index: pd.DatetimeIndex, *, field: str) -> pd.DataFrame:
+    """The prices on exactly ``index``, re-expressed on its step; NaN rows where unpriced.
+
+    The span of the prices (first to last label of the file, gaps included) is laid on its step with
+    NaN in the gaps, re-expressed on ``index``'s step as :meth:`MarketPrices.to_step` does (a
+    finer step repeats a price; a coarser step averages, and an average over any missing part
+    is missing), then cut to ``index``. Nothing is filled: what to do in a NaN row is the
+    caller's policy.
+
+    Raises
+    ------
+    InputError
+        Naming ``field`` if a label of ``index`` is outside the prices' span, or the steps do
+        not divide each other.
+    """
+    index = pd.DatetimeIndex(index)
+    step = index[1] - index[0]
+    frame = prices.frame
+    own = pd.Timedelta(hours=prices.dt_h)
+    ends = [frame.index[0], frame.index[-1]]
+    if len(prices.gaps):  # the file's own span includes leading and trailing empty rows
+        ends += [pd.Timestamp(t) for t in prices.gaps[["first_missing", "last_missing"]].stack()]
+    full = frame.reindex(pd.date_range(min(ends), max(ends), freq=own))
+    grid = _restep(full, own, step, field)
+    outside = index.difference(grid.index)
+    if len(outside):
+        raise InputError(
+            field,
+            f"prices from {grid.index[0]} to {grid.index[-1]}",
+            f"prices spanning every simulated interval (first outside {outside[0]})",
+        )
+    return grid.loc[index]

@@ -242,6 +242,47 @@ PROBES: list[Probe] = [
         "battery 100 kW / 0.001 kWh (0.00001 h)",
         config("tiny", battery="power_kw = 100.0\nenergy_kwh = 0.001\n"),
     ),
+    Probe(
+        "6 plausibility",
+        "load in W declared large on purpose: a 30 kW battery is 0.03 % of its peak",
+        with_files(
+            "",
+            {"watts_large.csv": site_csv(load_scale=1000.0)},
+            config("wattslarge", csv="watts_large.csv", site_extra="allow_large_load = true\n"),
+        ),
+    ),
+    Probe(
+        "6 plausibility",
+        "battery 30 kW / 60,000 kWh (2,000 h: kWh given in Wh)",
+        config("wh", battery="power_kw = 30.0\nenergy_kwh = 60000.0\n"),
+    ),
+    Probe(
+        "6 plausibility",
+        "battery 30 kW / 7.5 kWh (a real 15-min battery)",
+        config("quarter", battery="power_kw = 30.0\nenergy_kwh = 7.5\n"),
+        expect=(0,),
+        bad=False,
+    ),
+    Probe(
+        "6 plausibility",
+        "bill: a 41 MW-median load with --allow-large-load (said on purpose)",
+        with_files(
+            "",
+            {"large_bill.csv": site_csv(load_scale=1000.0)},
+            lambda r: [
+                "bill",
+                str(r / "tariff.json"),
+                str(r / "large_bill.csv"),
+                "--column",
+                "load_kw",
+                "--tz",
+                TZ,
+                "--allow-large-load",
+            ],
+        ),
+        expect=(0,),
+        bad=False,
+    ),
     # 7. used to end in a traceback
     Probe(
         "7 traceback",

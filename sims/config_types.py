@@ -73,6 +73,9 @@ class SiteConfig:
     start, end : pandas.Timestamp or None
         Local start (inclusive) and end (exclusive) of the simulated period; None for the whole
         data.
+    allow_large_load : bool, default False
+        Accept a median load of 10-100 MW (a data center, a mill); without it such a load is
+        refused as a load in W (limits: ``docs/plausibility.md``).
     """
 
     name: str
@@ -84,6 +87,7 @@ class SiteConfig:
     timestamp_column: str = "timestamp"
     start: pd.Timestamp | None = None
     end: pd.Timestamp | None = None
+    allow_large_load: bool = False
 
     def __post_init__(self) -> None:
         if not self.name or not all(c.isalnum() or c in "-_." for c in self.name):
@@ -101,7 +105,9 @@ class SiteConfig:
             if when is not None and (not isinstance(when, pd.Timestamp) or when.tz is None):
                 raise InputError(f"site.{key}", when, "a tz-aware pandas.Timestamp")
         if self.start is not None and self.end is not None and self.end <= self.start:
-            raise InputError("site.end", self.end, f"a time after site.start ({self.start})")
+            raise InputError(
+                "site.end", self.end, f"a time after site.start ({self.start.isoformat()})"
+            )
 
 
 @dataclass(frozen=True, kw_only=True)

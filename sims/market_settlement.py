@@ -13,7 +13,7 @@ from markets.prices import (
 )
 from optimizer.battery import Battery
 from optimizer.streams.capacity import award_column
-from sims.markets import MarketsConfig
+from sims.markets import BacktestPrices, MarketsConfig
 
 __all__ = ["market_notes", "settle_markets"]
 
@@ -47,6 +47,8 @@ def market_notes(markets: MarketsConfig | None, intervals: pd.DataFrame, dt_h: f
             "wholesale energy is settled on the battery's own net output, separately from "
             "(and not netted against) the retail bill"
         )
+    if "market_priced" in intervals and not intervals["market_priced"].all():
+        notes.append(_skipped_note(intervals["market_priced"]))
     if markets.products:
         short = {
             p.name: float(intervals[f"{p.name}_shortfall_kw"].sum() * dt_h)
@@ -58,6 +60,24 @@ def market_notes(markets: MarketsConfig | None, intervals: pd.DataFrame, dt_h: f
             + ", ".join(f"{k}={v:.6g}" for k, v in short.items())
         )
     return notes
+
+
+def _skipped_note(priced: pd.Series, *, shown: int = 5) -> str:
+    """The summary note listing the runs of unpriced intervals (the first ``shown``)."""
+    flags = ~priced.to_numpy(dtype=bool)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], flags.astype(np.int8), [0]])))
+    runs = list(zip(edges[::2], edges[1::2], strict=True))
+    step = priced.index[1] - priced.index[0]
+    text = ", ".join(
+        f"{priced.index[a].isoformat()} .. {(priced.index[b - 1] + step).isoformat()}"
+        for a, b in runs[:shown]
+    )
+    more = f" and {len(runs) - shown} more" if len(runs) > shown else ""
+    return (
+        f"market prices missing in {int(flags.sum())} intervals ({text}{more}): markets not "
+        "offered there (no award, no wholesale position, no revenue); intervals.market_priced "
+        "marks them"
+    )
 
 
 def settle_markets(
@@ -87,18 +107,24 @@ def settle_markets(
         Revenue per market stream [$].
     columns : pandas.DataFrame
         On the intervals' index: ``<product>_honoured_kw``, ``<product>_shortfall_kw`` and
-        ``market_<stream>_usd`` (revenue per interval) for every stream.
+        ``market_<stream>_usd`` (revenue per interval) for every stream, and
+        ``market_priced`` (False where the prices file left the interval unpriced: nothing is
+        paid there, see :mod:`sims.markets`).
     """
     index = intervals.index
     dt_h = (index[1] - index[0]) / pd.Timedelta(hours=1)
     on = prices.on(pd.DatetimeIndex(index, freq=index[1] - index[0]))
+    if isinstance(prices, BacktestPrices):
+        priced = prices.priced.reindex(index).to_numpy(dtype=bool)
+    else:
+        priced = np.ones(len(index), dtype=bool)
     charge = intervals["charge_kw"].to_numpy(dtype=float)
     discharge = intervals["discharge_kw"].to_numpy(dtype=float)
     out: dict[str, np.ndarray] = {}
     revenue: dict[str, float] = {}
     if markets.wholesale_energy:
         price = on.series(markets.wholesale_price_column).to_numpy(dtype=float)
-        per_step = price * (discharge - charge) * dt_h
+        per_step = np.where(priced, price * (discharge - charge) * dt_h, 0.0)
         out["market_wholesale_energy_usd"] = per_step
         revenue["wholesale_energy"] = math.fsum(per_step)
     if markets.products:
@@ -135,7 +161,7 @@ def settle_markets(
                 factor = np.minimum(factor, up_factor)
             if p.direction.covers_down:
                 factor = np.minimum(factor, down_factor)
-            honoured = awards[p.name] * factor
+            honoured = np.where(priced, awards[p.name] * factor, 0.0)
             rate = p.revenue_rate_usd_per_kw_h(on).to_numpy(dtype=float)
             settle = p.deployed_energy_fraction * (
                 float(p.direction.covers_up) - float(p.direction.covers_down)
@@ -146,7 +172,8 @@ def settle_markets(
                 )
             per_step = honoured * dt_h * rate
             out[f"{p.name}_honoured_kw"] = honoured
-            out[f"{p.name}_shortfall_kw"] = awards[p.name] - honoured
+            out[f"{p.name}_shortfall_kw"] = np.where(priced, awards[p.name] - honoured, 0.0)
             out[f"market_{p.name}_usd"] = per_step
             revenue[p.name] = math.fsum(per_step)
+    out["market_priced"] = priced
     return revenue, pd.DataFrame(out, index=index)

@@ -28,7 +28,14 @@ Semantics in the backtest (:mod:`sims.backtest`):
 
 * Prices: read once in the site's zone, re-expressed on the simulation step by
   :meth:`MarketPrices.to_step` (an hourly price holds for each of its quarter hours; 15-min
-  prices simulated hourly are averaged); they must cover every simulated interval.
+  prices simulated hourly are averaged); the file must span the simulated period.
+* Gaps (missing rows or empty cells inside the file's span; the policy of
+  :mod:`markets.price_gaps`, nothing filled): in an unpriced interval the markets are not
+  offered. Planning sees a capacity rate of :data:`NOT_OFFERED_RATE_USD_PER_KW_H` (negative,
+  so no award is optimal) and zero energy and mileage prices (no wholesale position);
+  settlement pays nothing there. The intervals table marks them (``market_priced`` False),
+  the summary notes list them and the log warns; energy moved across a gap is valued only
+  where it is priced. A file with no priced simulated interval is refused.
 * Planning: every window is solved on the prices of that window from the prices file
   (perfect price foresight: acceptable for day-ahead prices published before the operating
   day, optimistic for real-time prices).
@@ -59,10 +66,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from core.errors import InputError
 from markets.iso_presets import preset
+from markets.price_gaps import on_grid, read_prices_csv_with_gaps
 from markets.prices import (
     ENERGY_DA,
     MarketPrices,
@@ -71,13 +80,14 @@ from markets.prices import (
     PriceUnit,
     TimeLabel,
     price_kind,
-    read_prices_csv,
 )
 from markets.products import Product
 from markets.volume_caps import VolumeCap, volume_caps_from_table
 from optimizer.streams.capacity import award_column
 
 __all__ = [
+    "NOT_OFFERED_RATE_USD_PER_KW_H",
+    "BacktestPrices",
     "MarketsConfig",
     "award_column",
     "load_market_prices",
@@ -320,16 +330,74 @@ def markets_from_table(raw: Any, *, base_dir: Path) -> MarketsConfig:
     )
 
 
-def load_market_prices(markets: MarketsConfig, *, tz: str, index: pd.DatetimeIndex) -> MarketPrices:
-    """Read the prices, re-express them on ``index``'s step and cut them to ``index``.
+NOT_OFFERED_RATE_USD_PER_KW_H = -1.0
+"""Capacity rate the planner sees in an unpriced interval [$/kW per hour of award]: negative,
+so holding any award there only lowers the objective (awards have no other benefit) and the
+plan awards nothing. Never paid: settlement pays nothing in an unpriced interval."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class BacktestPrices(MarketPrices):
+    """The backtest's market prices on the simulated grid and which intervals had prices.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        As :class:`~markets.prices.MarketPrices`; in unpriced intervals the planning values of
+        the gap policy (module docstring), not prices.
+    priced : pandas.Series of bool
+        On ``frame``'s index: True where the file priced every column.
+    """
+
+    priced: pd.Series
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        priced = self.priced
+        if not isinstance(priced, pd.Series) or priced.dtype != bool:
+            raise InputError("BacktestPrices.priced", type(priced).__name__, "a bool Series")
+        if not priced.index.equals(self.frame.index):
+            raise InputError("BacktestPrices.priced.index", len(priced), "the frame's index")
+        if not priced.any():
+            raise InputError("BacktestPrices.priced", "no priced interval", "some prices")
+
+    def skipped(self) -> pd.DataFrame:
+        """Runs of unpriced intervals: ``first``, ``last`` (interval-beginning), ``intervals``."""
+        flags = ~self.priced.to_numpy()
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], flags.astype(np.int8), [0]])))
+        index = self.frame.index
+        rows = [
+            {"first": index[a], "last": index[b - 1], "intervals": int(b - a)}
+            for a, b in zip(edges[::2], edges[1::2], strict=True)
+        ]
+        return pd.DataFrame(rows, columns=["first", "last", "intervals"])
+
+
+def _not_offered(grid: pd.DataFrame) -> BacktestPrices:
+    """The gap policy: planning values in the NaN rows of ``grid`` (module docstring)."""
+    priced = pd.Series(~grid.isna().any(axis=1).to_numpy(), index=grid.index)
+    frame = grid.copy()
+    for column in frame.columns:
+        fill = NOT_OFFERED_RATE_USD_PER_KW_H if price_kind(column) is PriceKind.CAPACITY else 0.0
+        frame.loc[~priced.to_numpy(), column] = fill
+    return BacktestPrices(frame=frame, priced=priced)
+
+
+def load_market_prices(
+    markets: MarketsConfig, *, tz: str, index: pd.DatetimeIndex
+) -> BacktestPrices:
+    """The market prices on ``index``: read, re-gridded, cut, gaps per the policy above.
 
     Raises
     ------
     InputError
-        Naming ``markets.prices_csv`` if the prices do not cover every label of ``index``.
+        Naming ``markets.prices_csv`` if the file is unusable (a missing column, no row with
+        every price, data errors), does not span every label of ``index``, or prices none of
+        them.
     """
+    field = "markets.prices_csv"
     try:
-        prices = read_prices_csv(
+        gapped = read_prices_csv_with_gaps(
             markets.prices_csv,
             time_column=markets.time_column,
             tz=tz,
@@ -337,20 +405,31 @@ def load_market_prices(markets: MarketsConfig, *, tz: str, index: pd.DatetimeInd
             time_label=markets.time_label,
         )
     except InputError as exc:
-        raise InputError("markets.prices_csv", exc.value, f"{exc.expected} ({exc.field})") from exc
+        raise InputError(field, exc.value, f"{exc.expected} ({exc.field})") from exc
     step = index[1] - index[0]
-    freq = "15min" if step == pd.Timedelta(minutes=15) else "1h"
-    if pd.Timedelta(hours=prices.dt_h) != step:
-        logger.info("market prices re-expressed from %g h to %s steps", prices.dt_h, freq)
-        prices = prices.to_step(freq)
-    missing = index.difference(prices.index)
-    if len(missing):
+    if pd.Timedelta(hours=gapped.dt_h) != step:
+        logger.info("market prices re-expressed from %g h to %s steps", gapped.dt_h, step)
+    grid = on_grid(gapped, index, field=field)
+    if grid.isna().any(axis=1).all():
         raise InputError(
-            "markets.prices_csv",
-            f"{markets.prices_csv} ({prices.index[0]} to {prices.index[-1]})",
-            f"prices for every simulated interval (first missing {missing[0]})",
+            field,
+            f"{markets.prices_csv} ({len(gapped.gaps)} gaps)",
+            f"prices for some simulated interval ({index[0]} to {index[-1]})",
         )
-    return prices.on(pd.DatetimeIndex(index, freq=step))
+    grid = grid.set_axis(pd.DatetimeIndex(index, freq=step), axis=0)
+    prices = _not_offered(grid)
+    skipped = prices.skipped()
+    if len(skipped):
+        logger.warning(
+            "%s: %d simulated intervals unpriced in %d runs (first %s .. %s): markets not "
+            "offered there",
+            markets.prices_csv.name,
+            int(skipped["intervals"].sum()),
+            len(skipped),
+            skipped["first"].iloc[0],
+            skipped["last"].iloc[0],
+        )
+    return prices
 
 
 def market_streams(markets: MarketsConfig) -> list[Any]:

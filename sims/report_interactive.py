@@ -6,11 +6,12 @@ axis). Drag to zoom, double-click to reset; buttons pick a day, a week or a mont
 
 The page must work offline, so plotly.js is never loaded from a CDN: :func:`plotly_js` returns
 the library bundled with the ``plotly`` package, which the report embeds or writes beside the
-page. Series go to the page as float32 typed arrays on a uniform time axis (``x0`` + ``dx``),
-so a year of 15-minute intervals costs about 1.5 MB of data, not 10 MB of timestamps. The time
-axis is the site's *standard* time (its UTC offset in January, no DST shift): a uniform axis
-cannot show the repeated and the skipped hour of the DST changes, so it is labelled with its
-UTC offset instead.
+page. Series go to the page as float32 typed arrays; the time axis is the site's local clock
+time (daylight saving time included, as the meter and the tariff read it), written once as
+``"YYYY-MM-DD HH:MM"`` labels and shared by every trace on the page, so a year of 15-minute
+intervals costs about 2 MB of data. On the spring DST day the skipped hour is simply absent
+from the axis; on the autumn day the repeated hour is drawn twice over the same clock hour,
+with a gap in every line before the repeat so no line runs back in time.
 """
 
 from __future__ import annotations
@@ -53,15 +54,30 @@ def plotly_js() -> str:
     return get_plotlyjs()
 
 
-def _standard_offset(index: pd.DatetimeIndex) -> pd.Timedelta:
-    """The site's standard-time UTC offset (the smaller offset of January and July)."""
-    tz = index.tz
-    year = index[0].year
-    offsets = [pd.Timestamp(year=year, month=m, day=15, tz=tz).utcoffset() for m in (1, 7)]
-    return min(offsets)
+def clock_axis(index: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
+    """Local clock-time labels of ``index`` and where the clock goes back (autumn DST).
+
+    Parameters
+    ----------
+    index : pandas.DatetimeIndex
+        Tz-aware interval starts.
+
+    Returns
+    -------
+    labels : numpy.ndarray
+        ``"YYYY-MM-DD HH:MM"`` in the index's own zone, one per interval.
+    back : numpy.ndarray
+        Positions whose label is not after the previous one (the first interval of a repeated
+        hour); a gap goes before each.
+    """
+    local = index.tz_localize(None)
+    labels = np.asarray(local.strftime("%Y-%m-%d %H:%M"), dtype=object)
+    back = np.flatnonzero(np.diff(local.asi8) <= 0) + 1
+    return labels, back
 
 
-def _series(result: BacktestResult) -> dict[str, np.ndarray]:
+def _series(result: BacktestResult, back: np.ndarray) -> dict[str, np.ndarray]:
+    """Each series as float32, a NaN (a gap in the line) inserted at each of ``back``."""
     f = result.intervals
     columns: dict[str, np.ndarray] = {}
     for name, *_ in _SERIES:
@@ -77,7 +93,7 @@ def _series(result: BacktestResult) -> dict[str, np.ndarray]:
             values = f[name]
         else:
             values = f[name]
-        columns[name] = values.to_numpy(dtype=np.float32)
+        columns[name] = np.insert(values.to_numpy(dtype=np.float32), back, np.nan)
     return columns
 
 
@@ -92,32 +108,31 @@ def interval_figure(result: BacktestResult) -> go.Figure:
     Returns
     -------
     plotly.graph_objects.Figure
-        One trace per series (``name`` as in the legend), all on the same uniform time axis.
+        One trace per series (``name`` as in the legend), each with the same ``x``: the local
+        clock-time labels of :func:`clock_axis`, a repeated label before each autumn repeat
+        (where every ``y`` holds NaN, a gap).
     """
     import plotly.graph_objects as go
 
     index = result.intervals.index
     step = pd.Timedelta(index.freq) if index.freq is not None else index[1] - index[0]
-    offset = _standard_offset(index)
-    start = index[0].tz_convert("UTC").tz_localize(None) + offset
-    sign = "+" if offset >= pd.Timedelta(0) else "-"
-    minutes = abs(int(offset.total_seconds())) // 60
-    label = f"standard time (UTC{sign}{minutes // 60:02d}:{minutes % 60:02d})"
+    labels, back = clock_axis(index)
+    x = np.insert(labels, back, labels[back])
+    label = f"local clock time ({index.tz}, daylight saving time included)"
     # open on the week around the highest baseline peak; "all" shows the whole period
-    peak = result.intervals["baseline_grid_kw"].idxmax().tz_convert("UTC").tz_localize(None)
-    peak = peak + offset
-    end = start + step * len(index)
+    local = index.tz_localize(None)
+    peak = result.intervals["baseline_grid_kw"].idxmax().tz_localize(None)
+    start, end = local.min(), local.max() + step
     low = max(start, peak.normalize() - pd.Timedelta(days=3))
     high = min(end, low + pd.Timedelta(days=7))
     fig = go.Figure()
-    values = _series(result)
+    values = _series(result, back)
     for name, legend, colour, dash, right in _SERIES:
         if name not in values:
             continue
         fig.add_trace(
             go.Scatter(
-                x0=start.isoformat(),
-                dx=step.total_seconds() * 1000.0,
+                x=x,
                 y=values[name],
                 name=legend,
                 mode="lines",
@@ -137,7 +152,7 @@ def interval_figure(result: BacktestResult) -> go.Figure:
         xaxis={
             "type": "date",
             "title": label,
-            "range": [low.isoformat(), high.isoformat()],
+            "range": [f"{low:%Y-%m-%d %H:%M}", f"{high:%Y-%m-%d %H:%M}"],
             "rangeselector": {
                 "buttons": [
                     {"count": 1, "label": "day", "step": "day", "stepmode": "backward"},
@@ -156,15 +171,19 @@ def interval_figure(result: BacktestResult) -> go.Figure:
 def interval_view_html(result: BacktestResult) -> str:
     """A ``<div>`` and the ``<script>`` that draws :func:`interval_figure` into it.
 
-    plotly.js must be loaded before this fragment (see :func:`plotly_js`).
+    plotly.js must be loaded before this fragment (see :func:`plotly_js`). The time labels
+    are written once, with the first trace; the script gives them to the others.
     """
-    fig = interval_figure(result)
-    spec = fig.to_json(engine="json")
+    spec = json.loads(interval_figure(result).to_json(engine="json"))
+    for trace in spec["data"][1:]:
+        del trace["x"]
+    shared = "for (var i = 1; i < spec.data.length; i++) spec.data[i].x = spec.data[0].x;\n"
     config = json.dumps({"responsive": True, "displaylogo": False})
     return (
         f'<div id="{INTERVAL_DIV_ID}" class="plotly-chart" style="height:560px"></div>\n'
         "<script>\n"
-        f"(function() {{ var spec = {spec};\n"
+        f"(function() {{ var spec = {json.dumps(spec, separators=(',', ':'))};\n"
+        f"{shared}"
         f"Plotly.newPlot({json.dumps(INTERVAL_DIV_ID)}, spec.data, spec.layout, {config}); }})();\n"
         "</script>"
     )

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InputError
-from core.plausibility import check_battery_size, check_load_kw
+from core.plausibility import check_battery_duration, check_battery_size, check_load_kw
 from core.series import read_series_csv as core_read_series_csv
 from core.timegrid import validate_index
 from core.validation import validate_series
@@ -132,6 +132,10 @@ def change_step(series: pd.Series, step: pd.Timedelta, *, name: str) -> pd.Serie
     return pd.Series(values.reshape(-1, k).mean(axis=1), index=new_index, name=series.name)
 
 
+def _iso(when: pd.Timestamp | None, missing: str) -> str:
+    return missing if when is None else when.isoformat()
+
+
 def _window(series: pd.Series, config: BacktestConfig, name: str) -> pd.Series:
     start, end = config.site.start, config.site.end
     out = series
@@ -140,11 +144,12 @@ def _window(series: pd.Series, config: BacktestConfig, name: str) -> pd.Series:
     if end is not None:
         out = out[out.index < end]
     if len(out) < 2:
-        raise InputError(
-            f"{name}", f"{len(out)} rows between {start} and {end}", "data covering the period"
-        )
+        period = f"{_iso(start, 'the first row')} and {_iso(end, 'the last row')}"
+        raise InputError(f"{name}", f"{len(out)} rows between {period}", "data covering the period")
     if start is not None and out.index[0] != start:
-        raise InputError("site.start", start, f"a label on the data grid (first: {out.index[0]})")
+        raise InputError(
+            "site.start", start, f"a label on the data grid (first: {out.index[0].isoformat()})"
+        )
     return out
 
 
@@ -199,7 +204,15 @@ def load_site_data(config: BacktestConfig) -> SiteData:
     except InputError as exc:
         field = f"tariff.urdb_json ({config.tariff.urdb_json.name}): {exc.field}"
         raise InputError(field, exc.value, exc.expected) from exc
-    check_load_kw(load, field=f"site.load_csv.{site.load_column}")
+    check_load_kw(
+        load, field=f"site.load_csv.{site.load_column}", allow_large=site.allow_large_load
+    )
+    check_battery_duration(
+        config.battery.power_kw,
+        config.battery.energy_kwh,
+        power_field="battery.power_kw",
+        energy_field="battery.energy_kwh",
+    )
     check_battery_size(
         config.battery.power_kw, peak_load_kw=float(load.max()), field="battery.power_kw"
     )

@@ -44,6 +44,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="accept negative energy or demand rates (credits) in the tariff",
     )
+    parser.add_argument(
+        "--allow-large-load",
+        action="store_true",
+        help="accept a median load of 10-100 MW (else refused as a load in W)",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.set_defaults(func=run)
 
@@ -113,7 +118,12 @@ def run(args: argparse.Namespace) -> int:
     load = read_load_csv(
         args.load, column=args.column, timestamp_column=args.timestamp_column, tz=args.tz
     )
-    check_load_kw(load, field=str(load.name))
+    check_load_kw(
+        load,
+        field=str(load.name),
+        allow_large=args.allow_large_load,
+        allow_option="--allow-large-load",
+    )
     bill = tariff.bill(load)
     monthly = bill.monthly
     if args.json:

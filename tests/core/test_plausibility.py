@@ -33,11 +33,12 @@ def test_load_in_watts_is_refused_with_its_median(tmp_path):
 
 @pytest.mark.parametrize("power", ["1e12", "1e5"], ids=["absolute", "relative-to-peak"])
 def test_absurd_battery_is_refused(tmp_path, power):
-    site = write_site(tmp_path, days=2, battery=f"power_kw = {power}\nenergy_kwh = 2e12\n")
+    energy = 2 * float(power)  # a 2 h battery: the size, not the duration, is wrong
+    site = write_site(tmp_path, days=2, battery=f"power_kw = {power}\nenergy_kwh = {energy}\n")
     with pytest.raises(InputError, match="battery.power_kw") as info:
         load_site_data(load_config(site))
     # the synthetic site peaks near 100 kW (helpers.office_load): 1e5 kW is ~1000 x that
-    assert f"{float(power):,.4g}" in str(info.value)
+    assert f"{float(power):,.0f} kW" in str(info.value)  # 1,000,000,000,000 or 100,000
 
 
 def test_a_battery_the_size_of_the_site_is_accepted(tmp_path):

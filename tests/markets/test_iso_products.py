@@ -111,3 +111,53 @@ def test_arguments_an_iso_does_not_have_are_refused():
         preset("ercot", mileage_ratio=2.0)
     with pytest.raises(InputError, match="include_mileage"):
         preset("spp", include_mileage="yes")
+
+
+RULES_DOC = ISO_PRODUCTS_CSV.parents[2] / "docs" / "market_rules.md"
+
+
+def test_every_confirmed_row_has_its_evidence_written_down():
+    """A confirmed row's URL and document appear in docs/market_rules.md with a quote."""
+    text = RULES_DOC.read_text(encoding="utf-8")
+    confirmed = [r for r in _rows() if r["confirmed"] == "yes"]
+    assert len(confirmed) >= 5  # ERCOT reg_up, reg_down, rrs, ecrs, nonspin
+    for row in confirmed:
+        assert row["source_url"] in text, (row["iso"], row["product"])
+    for row in _rows():
+        if "docs/market_rules.md" in row["note"]:
+            assert f"## {row['iso']}" in text, row["iso"]
+
+
+def test_ercot_durations_are_the_ones_nprr1282_states():
+    # NPRR1282 (ercot.com): Regulation Service and RRS "to thirty minutes", ECRS "to one hour".
+    stated_h = {"reg_up": 30 / 60, "reg_down": 30 / 60, "rrs": 30 / 60, "ecrs": 60 / 60}
+    rows = {r["product"]: r for r in _rows() if r["iso"] == "ERCOT"}
+    for name, hours in stated_h.items():
+        assert float(rows[name]["duration_h"]) == hours
+        assert rows[name]["confirmed"] == "yes"
+        assert "NPRR1282" in rows[name]["source_document"]
+        product = preset("ERCOT").product(name)
+        assert product.duration_h == hours
+        assert "UNCONFIRMED" not in product.rule_source
+
+
+def test_performance_score_rules_follow_the_sources():
+    # ISO-NE 2015: RIPS adjusts both the capacity and the service payment.
+    assert preset("ISO-NE").product("reg").pay_for_performance.score_applies_to_capacity
+    # CAISO: "a performance payment with an accuracy adjustment in addition to the existing
+    # capacity payment" -> the accuracy scales the mileage payment only.
+    for name in ("reg_up", "reg_down"):
+        assert not preset("CAISO").product(name).pay_for_performance.score_applies_to_capacity
+    # NYISO BIC 2021-05-10: Regulation Movement Multiplier 13 -> 8; the argument still overrides
+    assert preset("NYISO").product("reg").pay_for_performance.mileage_kw_per_kw_h == 8.0
+    old = preset("NYISO", movement_multiplier=13.0).product("reg").pay_for_performance
+    assert old.mileage_kw_per_kw_h == 13.0
+
+
+def test_unconfirmed_rows_say_so_in_their_rule_source():
+    for make in PRESETS.values():
+        iso = make()
+        rows = {r["product"]: r for r in _rows() if r["iso"] == iso.iso}
+        for product in iso.products:
+            marked = "UNCONFIRMED" in product.rule_source
+            assert marked == (rows[product.name]["confirmed"] == "no"), product.name

@@ -192,7 +192,8 @@ def test_pjm_symmetric_regulation_scores_both_parts():
 
 
 def test_other_presets_and_lookup():
-    assert preset("nyiso").product("reg").pay_for_performance.mileage_kw_per_kw_h == 13.0
+    # RTO Insider, NYISO BIC briefs 2021-05-10: the Regulation Movement Multiplier went 13 -> 8
+    assert preset("nyiso").product("reg").pay_for_performance.mileage_kw_per_kw_h == 8.0
     assert preset("ISO-NE").iso == "ISO-NE"
     assert preset("miso").product("reg").direction is Direction.SYMMETRIC
     assert spp().product("reg_up").pay_for_performance is None
