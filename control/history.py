@@ -146,7 +146,9 @@ class DayHistory:
         return new_day
 
     def _close_day(self) -> None:
-        stamps = pd.DatetimeIndex(pd.to_datetime(self._today_ns, utc=True)).tz_convert(self._tz)
+        stamps = pd.DatetimeIndex(np.asarray(self._today_ns, dtype="datetime64[ns]"))
+        if self._tz is not None:  # the labels were UTC nanoseconds of the site's local times
+            stamps = stamps.tz_localize("UTC").tz_convert(self._tz)
         net = np.array(self._today_net)
         self._today_ns, self._today_net = [], []
         if len(net) < 0.9 * self.slots_per_day:
