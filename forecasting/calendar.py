@@ -1,16 +1,15 @@
-"""Local calendar of a site: hour of day, weekday and public holidays (``holidays`` package)."""
+"""Local calendar of a site: hour of day, weekday and public holidays (:mod:`core.holidays`)."""
 
 from __future__ import annotations
 
 import zoneinfo
 from dataclasses import dataclass
-from functools import cached_property
 
-import holidays
 import numpy as np
 import pandas as pd
 
 from core.errors import InputError
+from core.holidays import check_holiday_region, holiday_mask, public_holidays
 
 __all__ = ["SiteCalendar"]
 
@@ -38,21 +37,9 @@ class SiteCalendar:
             zoneinfo.ZoneInfo(self.tz)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
             raise InputError("tz", self.tz, "an IANA time zone such as 'Europe/London'") from None
-        if self.country is None:
-            if self.subdiv is not None:
-                raise InputError("subdiv", self.subdiv, "None when country is None")
-            return
-        supported = holidays.list_supported_countries()
-        if self.country not in supported:
-            raise InputError("country", self.country, "an ISO code the holidays package supports")
-        if self.subdiv is not None and self.subdiv not in supported[self.country]:
-            raise InputError("subdiv", self.subdiv, f"one of {supported[self.country]}")
-
-    @cached_property
-    def _holidays(self) -> holidays.HolidayBase | None:
-        if self.country is None:
-            return None
-        return holidays.country_holidays(self.country, subdiv=self.subdiv)
+        check_holiday_region(
+            self.country, self.subdiv, country_field="country", subdivision_field="subdiv"
+        )
 
     def local(self, index: pd.DatetimeIndex) -> pd.DatetimeIndex:
         """``index`` converted to the site's zone."""
@@ -60,13 +47,11 @@ class SiteCalendar:
 
     def is_holiday(self, index: pd.DatetimeIndex) -> np.ndarray:
         """True where the local date is a public holiday."""
-        table = self._holidays
-        dates = self.local(index).normalize()
-        if table is None:
+        local = self.local(index)
+        if self.country is None or len(local) == 0:
             return np.zeros(len(index), dtype=bool)
-        unique = dates.unique()
-        flags = {d: (d.date() in table) for d in unique}
-        return np.fromiter((flags[d] for d in dates), dtype=bool, count=len(dates))
+        first, last = int(local.year.min()), int(local.year.max())
+        return holiday_mask(local, public_holidays(self.country, self.subdiv, first, last))
 
     def features(self, index: pd.DatetimeIndex) -> pd.DataFrame:
         """Calendar features on ``index``.

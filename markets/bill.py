@@ -63,6 +63,7 @@ from __future__ import annotations
 import calendar
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -70,7 +71,11 @@ import pandas as pd
 from core.errors import InputError
 from core.validation import require_nonnegative, validate_series
 from markets.meter import MonthToDateUsage, ratchet_reference_kw
-from markets.tariff import DemandTier, EnergyTier, ExportMode, Tariff
+from markets.tariff_parts import DemandTier, EnergyTier, ExportMode
+from markets.tariff_terms import TariffTerms
+
+if TYPE_CHECKING:  # markets.tariff imports this module for Tariff.bill
+    from markets.tariff import Tariff
 
 __all__ = ["Bill", "MonthToDateUsage", "compute_bill", "month_to_date", "tier_cost"]
 
@@ -189,7 +194,7 @@ def compute_bill(
         On a naive, gapped, duplicated or unsorted index, NaN values, or a step that does not
         divide the tariff's demand window.
     """
-    if not isinstance(tariff, Tariff):
+    if not isinstance(tariff, TariffTerms):
         raise InputError("tariff", type(tariff).__name__, "a markets.Tariff")
     require_nonnegative("ratchet_history_kw", ratchet_history_kw)
     usage = _measure(tariff, net_load_kw)
@@ -217,7 +222,7 @@ def month_to_date(tariff: Tariff, net_load_kw: pd.Series) -> MonthToDateUsage:
     -------
     MonthToDateUsage
     """
-    if not isinstance(tariff, Tariff):
+    if not isinstance(tariff, TariffTerms):
         raise InputError("tariff", type(tariff).__name__, "a markets.Tariff")
     usage = _measure(tariff, net_load_kw)
     last = len(usage.months) - 1

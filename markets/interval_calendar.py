@@ -10,11 +10,13 @@ one interval reads in O(1).
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from markets.tariff import Tariff
+if TYPE_CHECKING:  # markets.tariff imports markets.bill, which imports this module
+    from markets.tariff import Tariff
 
 __all__ = ["IntervalCalendar", "month_key"]
 

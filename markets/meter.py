@@ -31,6 +31,7 @@ import logging
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -39,7 +40,11 @@ from core.errors import InputError
 from core.timegrid import validate_index
 from core.validation import require_nonnegative
 from markets.interval_calendar import IntervalCalendar, month_key
-from markets.tariff import DemandRatchet, Tariff
+from markets.tariff_parts import DemandRatchet
+from markets.tariff_terms import TariffTerms
+
+if TYPE_CHECKING:  # markets.tariff imports markets.bill, which imports this module
+    from markets.tariff import Tariff
 
 __all__ = ["MonthToDateMeter", "MonthToDateUsage", "ratchet_reference_kw"]
 
@@ -167,7 +172,7 @@ class MonthToDateMeter:
     def __init__(
         self, tariff: Tariff, *, step: pd.Timedelta | str, ratchet_history_kw: float = 0.0
     ) -> None:
-        if not isinstance(tariff, Tariff):
+        if not isinstance(tariff, TariffTerms):
             raise InputError("tariff", type(tariff).__name__, "a markets.Tariff")
         self._step_ns = _parse_step(step)
         require_nonnegative("ratchet_history_kw", ratchet_history_kw)

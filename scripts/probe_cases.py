@@ -62,7 +62,7 @@ PROBES: list[Probe] = [
         "optimize_dispatch, import limit below the load (library)",
         library(
             "import pandas as pd\nfrom optimizer import Battery, optimize_dispatch\n"
-            "from markets.urdb import tariff_from_urdb\n"
+            "from markets.tariff import tariff_from_urdb\n"
             f"t = tariff_from_urdb({TARIFF!r})\n"
             f"i = pd.date_range('2024-03-01', periods=24, freq='1h', tz='{TZ}')\n"
             "b = Battery(power_kw=10, energy_kwh=20, import_limit_kw=30)\n"

@@ -8,9 +8,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from markets.prices import (
-    MarketPrices,
-)
+from markets.prices import MarketPrices
+from markets.products import Product
 from optimizer.battery import Battery
 from optimizer.streams.capacity import award_column
 from sims.markets import BacktestPrices, MarketsConfig
@@ -128,52 +127,71 @@ def settle_markets(
         out["market_wholesale_energy_usd"] = per_step
         revenue["wholesale_energy"] = math.fsum(per_step)
     if markets.products:
-        soc = [intervals[c].to_numpy(dtype=float) for c in ("soc_start_kwh", "soc_end_kwh")]
-        awards = {
-            p.name: intervals[award_column(p.name)].to_numpy(dtype=float) for p in markets.products
-        }
-        zero = np.zeros(len(index))
-        up_kw = sum((awards[p.name] for p in markets.products if p.direction.covers_up), zero)
-        down_kw = sum((awards[p.name] for p in markets.products if p.direction.covers_down), zero)
-        up_kwh = sum(
-            (awards[p.name] * p.duration_h for p in markets.products if p.direction.covers_up),
-            zero,
-        )
-        down_kwh = sum(
-            (awards[p.name] * p.duration_h for p in markets.products if p.direction.covers_down),
-            zero,
-        )
-        up_room = battery.discharge_rating_kw - (discharge - charge)
-        down_room = battery.charge_rating_kw - (charge - discharge)
-        up_energy = np.minimum(
-            *[battery.discharge_efficiency * (s - battery.soc_min_kwh) for s in soc]
-        )
-        down_energy = np.minimum(
-            *[(battery.soc_max_kwh - s) / battery.charge_efficiency for s in soc]
-        )
-        up_factor = np.minimum(_fit_factor(up_kw, up_room), _fit_factor(up_kwh, up_energy))
-        down_factor = np.minimum(
-            _fit_factor(down_kw, down_room), _fit_factor(down_kwh, down_energy)
-        )
+        factors = _honour_factors(intervals, markets, battery)
         for p in markets.products:
-            factor = np.ones(len(index))
-            if p.direction.covers_up:
-                factor = np.minimum(factor, up_factor)
-            if p.direction.covers_down:
-                factor = np.minimum(factor, down_factor)
-            honoured = np.where(priced, awards[p.name] * factor, 0.0)
-            rate = p.revenue_rate_usd_per_kw_h(on).to_numpy(dtype=float)
-            settle = p.deployed_energy_fraction * (
-                float(p.direction.covers_up) - float(p.direction.covers_down)
-            )
-            if settle and p.deployed_energy_price_column is not None:
-                rate = rate + settle * on.series(p.deployed_energy_price_column).to_numpy(
-                    dtype=float
-                )
-            per_step = honoured * dt_h * rate
+            honoured, per_step = _settle_product(p, intervals, on, factors, priced, dt_h)
             out[f"{p.name}_honoured_kw"] = honoured
-            out[f"{p.name}_shortfall_kw"] = np.where(priced, awards[p.name] - honoured, 0.0)
+            out[f"{p.name}_shortfall_kw"] = np.where(
+                priced, intervals[award_column(p.name)].to_numpy(dtype=float) - honoured, 0.0
+            )
             out[f"market_{p.name}_usd"] = per_step
             revenue[p.name] = math.fsum(per_step)
     out["market_priced"] = priced
     return revenue, pd.DataFrame(out, index=index)
+
+
+def _honour_factors(
+    intervals: pd.DataFrame, markets: MarketsConfig, battery: Battery
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fractions [0-1] of the up and of the down awards the plant could honour, per interval.
+
+    All up (down) awards together must fit in the power left beside the actual output and in
+    the energy above the SOC floor (below the ceiling) at both ends of the interval, held for
+    each product's duration.
+    """
+    charge = intervals["charge_kw"].to_numpy(dtype=float)
+    discharge = intervals["discharge_kw"].to_numpy(dtype=float)
+    soc = [intervals[c].to_numpy(dtype=float) for c in ("soc_start_kwh", "soc_end_kwh")]
+    awards = {
+        p.name: intervals[award_column(p.name)].to_numpy(dtype=float) for p in markets.products
+    }
+    zero = np.zeros(len(intervals.index))
+    up = [p for p in markets.products if p.direction.covers_up]
+    down = [p for p in markets.products if p.direction.covers_down]
+    up_kw = sum((awards[p.name] for p in up), zero)
+    down_kw = sum((awards[p.name] for p in down), zero)
+    up_kwh = sum((awards[p.name] * p.duration_h for p in up), zero)
+    down_kwh = sum((awards[p.name] * p.duration_h for p in down), zero)
+    up_room = battery.discharge_rating_kw - (discharge - charge)
+    down_room = battery.charge_rating_kw - (charge - discharge)
+    up_energy = np.minimum(*[battery.discharge_efficiency * (s - battery.soc_min_kwh) for s in soc])
+    down_energy = np.minimum(*[(battery.soc_max_kwh - s) / battery.charge_efficiency for s in soc])
+    up_factor = np.minimum(_fit_factor(up_kw, up_room), _fit_factor(up_kwh, up_energy))
+    down_factor = np.minimum(_fit_factor(down_kw, down_room), _fit_factor(down_kwh, down_energy))
+    return up_factor, down_factor
+
+
+def _settle_product(
+    product: Product,
+    intervals: pd.DataFrame,
+    on: MarketPrices,
+    factors: tuple[np.ndarray, np.ndarray],
+    priced: np.ndarray,
+    dt_h: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(honoured award [kW], revenue per interval [$]) of one capacity product."""
+    up_factor, down_factor = factors
+    factor = np.ones(len(intervals.index))
+    if product.direction.covers_up:
+        factor = np.minimum(factor, up_factor)
+    if product.direction.covers_down:
+        factor = np.minimum(factor, down_factor)
+    award = intervals[award_column(product.name)].to_numpy(dtype=float)
+    honoured = np.where(priced, award * factor, 0.0)
+    rate = product.revenue_rate_usd_per_kw_h(on).to_numpy(dtype=float)
+    settle = product.deployed_energy_fraction * (
+        float(product.direction.covers_up) - float(product.direction.covers_down)
+    )
+    if settle and product.deployed_energy_price_column is not None:
+        rate = rate + settle * on.series(product.deployed_energy_price_column).to_numpy(dtype=float)
+    return honoured, honoured * dt_h * rate

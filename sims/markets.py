@@ -233,26 +233,8 @@ def _choice(cls: type, value: Any, key: str) -> Any:
         raise InputError(key, value, f"one of {[m.value for m in cls]}") from exc
 
 
-def markets_from_table(raw: Any, *, base_dir: Path) -> MarketsConfig:
-    """Build a :class:`MarketsConfig` from the parsed ``[markets]`` table (the I/O edge).
-
-    Raises
-    ------
-    InputError
-        Naming the TOML key (e.g. ``markets.products[1]``) of the first bad value.
-    """
-    if not isinstance(raw, dict):
-        raise InputError("markets", raw, "a [markets] table")
-    for key in raw:
-        if key not in _KEYS:
-            raise InputError(f"markets.{key}", raw[key], f"one of the keys {sorted(_KEYS)}")
-    for key in ("prices_csv", "columns"):
-        if key not in raw:
-            raise InputError(f"markets.{key}", None, "a value")
-    path = Path(_text(raw["prices_csv"], "markets.prices_csv"))
-    path = path if path.is_absolute() else base_dir / path
-    unit = _choice(PriceUnit, raw.get("price_unit", "usd_per_mwh"), "markets.price_unit")
-    table = raw["columns"]
+def _columns_from_table(table: Any, unit: PriceUnit) -> list[PriceColumn]:
+    """``[markets.columns]``: CSV column = price column name, each name mapped once."""
     if not isinstance(table, dict) or not table:
         raise InputError("markets.columns", table, "a table of CSV column = price column name")
     columns = []
@@ -266,6 +248,11 @@ def markets_from_table(raw: Any, *, base_dir: Path) -> MarketsConfig:
     for source, name in table.items():
         if targets.count(name) > 1:
             raise InputError(f"markets.columns.{source}", name, "a name mapped only once")
+    return columns
+
+
+def _products_from_table(raw: dict[str, Any]) -> tuple[Product, ...]:
+    """``markets.products`` from the ISO preset ``markets.iso`` under ``[markets.assumptions]``."""
     assumptions_raw = raw.get("assumptions", {})
     if not isinstance(assumptions_raw, dict):
         raise InputError("markets.assumptions", assumptions_raw, "a table")
@@ -304,6 +291,30 @@ def markets_from_table(raw: Any, *, base_dir: Path) -> MarketsConfig:
         products = tuple(found)
     elif names:
         raise InputError("markets.iso", None, "the ISO preset the products come from")
+    return products
+
+
+def markets_from_table(raw: Any, *, base_dir: Path) -> MarketsConfig:
+    """Build a :class:`MarketsConfig` from the parsed ``[markets]`` table (the I/O edge).
+
+    Raises
+    ------
+    InputError
+        Naming the TOML key (e.g. ``markets.products[1]``) of the first bad value.
+    """
+    if not isinstance(raw, dict):
+        raise InputError("markets", raw, "a [markets] table")
+    for key in raw:
+        if key not in _KEYS:
+            raise InputError(f"markets.{key}", raw[key], f"one of the keys {sorted(_KEYS)}")
+    for key in ("prices_csv", "columns"):
+        if key not in raw:
+            raise InputError(f"markets.{key}", None, "a value")
+    path = Path(_text(raw["prices_csv"], "markets.prices_csv"))
+    path = path if path.is_absolute() else base_dir / path
+    unit = _choice(PriceUnit, raw.get("price_unit", "usd_per_mwh"), "markets.price_unit")
+    columns = _columns_from_table(raw["columns"], unit)
+    products = _products_from_table(raw)
     wholesale = raw.get("wholesale_energy", False)
     if not isinstance(wholesale, bool):
         raise InputError("markets.wholesale_energy", wholesale, "true or false")
@@ -317,7 +328,7 @@ def markets_from_table(raw: Any, *, base_dir: Path) -> MarketsConfig:
         columns=tuple(columns),
         time_column=_text(raw.get("time_column", "timestamp"), "markets.time_column"),
         time_label=_choice(TimeLabel, raw.get("time_label", "beginning"), "markets.time_label"),
-        iso=None if iso is None else str(iso),
+        iso=None if raw.get("iso") is None else str(raw["iso"]),
         products=products,
         wholesale_energy=wholesale,
         wholesale_price_column=_text(

@@ -11,8 +11,8 @@ import math
 import pytest
 
 from core.errors import InputError
-from markets.tariff import ExportCompensation, ExportMode, Tariff
-from markets.urdb import load_urdb_record, tariff_from_urdb
+from markets.tariff import ExportCompensation, ExportMode, Tariff, tariff_from_urdb
+from markets.urdb import load_urdb_record
 from tests.conftest import shared_data_dir
 
 URDB = shared_data_dir() / "reopt" / "urdb"
