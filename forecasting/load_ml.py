@@ -39,6 +39,8 @@ from forecasting.base import QUANTILES, History, check_request, quantile_column
 from forecasting.calendar import SiteCalendar
 from forecasting.conformal import ResidualCalibrator
 from forecasting.load_features import LoadFeatureBuilder
+from forecasting.load_ml_checks import check_settings
+from forecasting.load_ml_rows import issue_positions, training_rows
 
 __all__ = ["GradientBoostingLoadForecaster"]
 
@@ -111,43 +113,24 @@ class GradientBoostingLoadForecaster:
         threads: int = 1,
         target: str = "load_kw",
     ) -> None:
-        if not isinstance(calendar, SiteCalendar):
-            raise InputError("calendar", calendar, "a SiteCalendar")
-        if strategy not in ("direct", "recursive"):
-            raise InputError("strategy", strategy, "'direct' or 'recursive'")
-        if weather not in ("lagged", "forecast", "none"):
-            raise InputError("weather", weather, "'lagged', 'forecast' or 'none'")
-        if not isinstance(horizon_h, (int, float)) or not 0 < horizon_h <= 24 * 14:
-            raise InputError("horizon_h", horizon_h, "a horizon in (0, 336] hours")
-        if (
-            not isinstance(issue_hours, tuple)
-            or not issue_hours
-            or any(not isinstance(h, (int, float)) or not 0 <= h < 24 for h in issue_hours)
-        ):
-            raise InputError("issue_hours", issue_hours, "a non-empty tuple of hours in [0, 24)")
-        if quantile_method not in ("residual", "quantile_regression"):
-            raise InputError(
-                "quantile_method", quantile_method, "'residual' or 'quantile_regression'"
-            )
-        if not isinstance(calibration_days, int) or calibration_days < 7:
-            raise InputError("calibration_days", calibration_days, "an integer >= 7")
-        if not isinstance(calibration_pool_h, (int, float)) or not 0 <= calibration_pool_h <= 12:
-            raise InputError("calibration_pool_h", calibration_pool_h, "hours in [0, 12]")
-        if refit_every_h is not None and (
-            not isinstance(refit_every_h, (int, float)) or refit_every_h <= 0
-        ):
-            raise InputError("refit_every_h", refit_every_h, "hours > 0, or None")
-        if not isinstance(min_train_days, int) or min_train_days < 8:
-            raise InputError("min_train_days", min_train_days, "an integer >= 8")
-        if loss not in ("squared_error", "absolute_error"):
-            raise InputError("loss", loss, "'squared_error' or 'absolute_error'")
-        for name, value in (("max_iter", max_iter), ("max_leaf_nodes", max_leaf_nodes)):
-            if not isinstance(value, int) or value < 2:
-                raise InputError(name, value, "an integer >= 2")
-        if not isinstance(min_samples_leaf, int) or min_samples_leaf < 1:
-            raise InputError("min_samples_leaf", min_samples_leaf, "an integer >= 1")
-        if not isinstance(learning_rate, float) or not 0 < learning_rate <= 1:
-            raise InputError("learning_rate", learning_rate, "a float in (0, 1]")
+        check_settings(
+            calendar=calendar,
+            strategy=strategy,
+            weather=weather,
+            horizon_h=horizon_h,
+            issue_hours=issue_hours,
+            quantile_method=quantile_method,
+            calibration_days=calibration_days,
+            calibration_pool_h=calibration_pool_h,
+            refit_every_h=refit_every_h,
+            min_train_days=min_train_days,
+            loss=loss,
+            max_iter=max_iter,
+            max_leaf_nodes=max_leaf_nodes,
+            min_samples_leaf=min_samples_leaf,
+            learning_rate=learning_rate,
+            threads=threads,
+        )
         self.calendar = calendar
         self.strategy = strategy
         self.weather = weather
@@ -159,8 +142,6 @@ class GradientBoostingLoadForecaster:
         self.refit_every_h = refit_every_h
         self.min_train_days = min_train_days
         self.loss = loss
-        if not isinstance(threads, int) or threads < 1:
-            raise InputError("threads", threads, "an integer >= 1")
         self.random_state = random_state
         self.threads = threads
         self.target = target
@@ -221,31 +202,17 @@ class GradientBoostingLoadForecaster:
     def _issue_positions(
         self, history: History, first: int, last: int, *, every_step: bool = False
     ) -> np.ndarray:
-        """Grid positions (visible counts) of issues in [first, last].
-
-        At ``issue_hours`` local time, or every position when ``every_step``.
-        """
-        if every_step:
-            return np.arange(first, last + 1)
-        index = pd.date_range(history.start, periods=len(history.frame) + 1, freq=history.step)
-        local = self.calendar.local(index)
-        clock = local.hour + local.minute / 60.0
-        is_issue = np.isin(np.round(clock.to_numpy(), 6), np.round(self.issue_hours, 6))
-        positions = np.flatnonzero(is_issue)
-        return positions[(positions >= first) & (positions <= last)]
+        return issue_positions(
+            history, self.calendar, self.issue_hours, first, last, every_step=every_step
+        )
 
     def _training_rows(
         self, history: History, first_issue: int, last_issue: int
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(visible, target) pairs of training rows with issues in [first, last]."""
-        length = len(history.frame)
         recursive = self.strategy == "recursive"
-        issues = self._issue_positions(history, first_issue, last_issue, every_step=recursive)
         steps = 1 if recursive else self._horizon_steps(history)
-        visible = np.repeat(issues, steps)
-        target = visible + np.tile(np.arange(steps), len(issues))
-        keep = target < length
-        return visible[keep], target[keep]
+        issues = self._issue_positions(history, first_issue, last_issue, every_step=recursive)
+        return training_rows(issues, steps, len(history.frame))
 
     def _design(
         self,
