@@ -48,6 +48,7 @@ def _plan(load, high, pv=None, day_end=None) -> Plan:
             np.asarray(high, dtype=float),
             np.full(n, n) if day_end is None else np.asarray(day_end),
         ),
+        fill=np.zeros(n, dtype=bool),
     )
 
 
