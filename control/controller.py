@@ -48,7 +48,7 @@ import pandas as pd
 
 from control.history import DayHistory
 from control.intraday import IntradayGuard
-from control.plan import Plan, day_ends, floored, idle_plan, rest_of_day_max
+from control.plan import Plan, cheapest_ahead, day_ends, floored, idle_plan, rest_of_day_max
 from control.realtime import energy_need_kwh, realtime_setpoint
 from control.settings import ControlSettings, Fallback, Horizon
 from control.targets import WindowKey, WindowMap, WindowMapCache, target_raise_kw
@@ -270,11 +270,9 @@ class Controller:
         self._set_targets(windows, import_kw, holdable)
         ceiling = np.maximum(import_kw, windows.targets(self._actual))
         ceiling = np.where(np.isfinite(ceiling), ceiling, import_kw)
-        self._raise_for_today(fc.index, windows, point_net, ceiling, soc_kwh)
+        planned_targets = self._raised_for_today(fc.index, windows, point_net, ceiling, soc_kwh)
         self._reserve_slots = self._history_reserve(int(windows.month_key[0]), holdable)
-        need = energy_need_kwh(
-            high_net, windows.targets(self._targets), b, self._dt_h, ceiling_kw=ceiling
-        )
+        need = energy_need_kwh(high_net, planned_targets, b, self._dt_h, ceiling_kw=ceiling)
         awards = {
             name: sched[name].to_numpy(dtype=float)
             for name in self._award_names
@@ -297,8 +295,16 @@ class Controller:
             ceiling=ceiling,
             day_end=ends,
             high_rest_max=rest_of_day_max(high_net, ends),
+            fill=self._fill_steps(fc.index),
         )
         return plan, result
+
+    def _fill_steps(self, index: pd.DatetimeIndex) -> np.ndarray:
+        """Steps at the lowest retail import rate of the next 24 h (``fill_when_cheapest``)."""
+        if not (self.settings.fill_when_cheapest and self.settings.history_days > 0):
+            return np.zeros(len(index), dtype=bool)
+        day = max(1, round(pd.Timedelta(days=1) / self.step_td))
+        return cheapest_ahead(self.tariff.import_rate_usd_per_kwh(index), day)
 
     def _set_targets(
         self, windows: WindowMap, grid: np.ndarray, holdable: Mapping[tuple[str, int], float]
@@ -317,34 +323,35 @@ class Controller:
             level = holdable.get(key[1:], 0.0)
             self._targets[key] = max(paid, level) if level > 0 else max(paid, peaks[key])
 
-    def _raise_for_today(
+    def _raised_for_today(
         self,
         index: pd.DatetimeIndex,
         windows: WindowMap,
         net: np.ndarray,
         ceiling: np.ndarray,
         soc_kwh: float,
-    ) -> None:
-        """Raise today's targets as far as the stored energy cannot hold them on ``net``.
+    ) -> np.ndarray:
+        """Per-step targets the plan's reserve is held for [kW]: today's raised, if need be.
 
-        Only until the next local midnight (the battery recharges overnight) and on the point
-        forecast: giving a target up early pays only where even the expected load needs it.
+        Today's targets are raised as far as the stored energy cannot hold them on the point
+        forecast ``net``, until the next local midnight (the battery recharges overnight).
+        The raise is the plan's only: the month's targets are not changed, since the intraday
+        guard decides every interval's raise anew on the load seen so far.
         """
+        targets = windows.targets(self._targets)
         today = int(day_ends(index)[0])
-        span = WindowMap(
-            month_key=windows.month_key[:today], flat=windows.flat[:today], tou=windows.tou[:today]
-        )
         raise_kw = target_raise_kw(
             net[:today],
-            span.targets(self._targets),
+            targets[:today],
             self.battery,
             self._dt_h,
             available_kwh=max(soc_kwh - self.battery.soc_min_kwh, 0.0),
             ceiling_kw=ceiling[:today],
         )
         if raise_kw > 0:
-            for key in span.all_keys():
-                self._targets[key] = max(self._targets[key] + raise_kw, self._actual.get(key, 0.0))
+            targets = targets.copy()
+            targets[:today] += raise_kw
+        return targets
 
     def _history_reserve(self, month: int, holdable: Mapping) -> np.ndarray:
         """Energy to keep after each clock slot to hold ``month``'s targets on recent days."""
@@ -463,6 +470,7 @@ class Controller:
                 battery=self.battery,
                 dt_h=self._dt_h,
                 ceiling_kw=ceiling,
+                fill_kwh=b.soc_max_kwh if plan.fill[k] else None,
             )
         else:
             room = max(min(target, ceiling) - net, 0.0)

@@ -5,8 +5,8 @@ that forecast is usually too low, since hot or busy days are rare in the history
 Holding the month's targets on such a day empties the battery before the day's peak, and the peak
 then goes through unshaved. Every interval the guard therefore
 
-1. corrects the rest of today's forecast by the current error, decaying as the errors of the
-   last days do (:class:`ErrorMemory`; the high scenario only upwards);
+1. corrects the rest of today's forecast by the current error, lasting as the errors of the
+   last days did (:class:`ErrorMemory`; the high scenario only upwards);
 2. if the stored energy cannot hold today's targets over that corrected forecast, raises them
    for the rest of the day by the least amount it can hold (:func:`~control.targets.target_raise_kw`):
    the battery then shaves the top of the day's peak instead of spending itself early;
@@ -39,24 +39,30 @@ _TOL_KWH = 1e-6
 class ErrorMemory:
     """Recent load forecast errors (metered - forecast) and how long they last.
 
-    The rest of today is corrected by the current error decaying as a first-order
-    autoregression: ``e[j] = e[0] * phi**j`` steps ahead, with ``phi`` the lag-one
-    autocorrelation of the errors kept (re-estimated once ``refresh`` new errors came in).
-    A spike that comes early fades within the hour; a hot afternoon's error lasts.
+    The rest of today is corrected by the current error ``e[0]``: ``j`` steps ahead the
+    expected error is ``beta[j] * e[0]``, with ``beta[j]`` the least-squares slope of the error
+    ``j`` steps later on the error now, over the errors kept (re-estimated once ``refresh`` new
+    errors came in; clipped to ``[0, 1]``: no sign flip, no growth). For a first-order
+    autoregressive error ``beta[j] = phi**j``; an error that is a day-long bias (a hot day, an
+    event) keeps ``beta`` near one through the afternoon, where an AR(1) would decay it.
 
     Parameters
     ----------
     steps : int
         Errors kept (the last ``steps`` intervals).
     refresh : int
-        New errors between two estimates of ``phi``.
+        New errors between two estimates.
+    lags : int or None, default None
+        Steps ahead with an estimated slope (None: ``refresh``); beyond, no correction.
     """
 
-    def __init__(self, steps: int, refresh: int) -> None:
+    def __init__(self, steps: int, refresh: int, lags: int | None = None) -> None:
         self._errors: deque[float] = deque(maxlen=max(steps, 3))
         self._refresh = max(refresh, 1)
+        self._lags = max(self._refresh if lags is None else lags, 1)
         self._since = 0
-        self._phi = 0.0
+        self._beta = np.zeros(self._lags)
+        self._beta[0] = 1.0
         self.last_kw = 0.0
 
     def observe(self, actual_kw: float, forecast_kw: float) -> None:
@@ -67,19 +73,24 @@ class ErrorMemory:
         self._since += 1
 
     @property
-    def phi(self) -> float:
-        """Lag-one autocorrelation of the kept errors, in ``[0, 1)``."""
+    def beta(self) -> np.ndarray:
+        """Slope of the error ``j`` steps ahead on the error now, ``j = 0 .. lags-1``."""
         if self._since >= self._refresh and len(self._errors) >= 3:
             e = np.asarray(self._errors)
-            e = e - e.mean()
-            denom = float(np.dot(e, e))
-            self._phi = min(max(float(np.dot(e[1:], e[:-1])) / denom, 0.0), 0.99) if denom else 0.0
+            beta = np.zeros(self._lags)
+            beta[0] = 1.0
+            for j in range(1, min(self._lags, len(e) - 1)):
+                denom = float(np.dot(e[:-j], e[:-j]))
+                if denom > 0:
+                    beta[j] = float(np.dot(e[:-j], e[j:])) / denom
+            self._beta = np.clip(beta, 0.0, 1.0)
             self._since = 0
-        return self._phi
+        return self._beta
 
     def correction_kw(self, n: int) -> np.ndarray:
         """Expected error of the next ``n`` steps, the current one first [kW]."""
-        return self.last_kw * self.phi ** np.arange(n)
+        beta = self.beta[:n]
+        return self.last_kw * np.pad(beta, (0, n - len(beta)))
 
 
 @dataclass(frozen=True)
@@ -160,7 +171,8 @@ class IntradayGuard:
     dt_h : float
         Step length [h].
     error_days : float
-        Days of forecast errors kept (:class:`ErrorMemory`; ``phi`` is re-estimated daily).
+        Days of forecast errors kept (:class:`ErrorMemory`; re-estimated daily, one slope per
+        step of a day ahead).
     """
 
     def __init__(self, battery: Battery, dt_h: float, *, error_days: float) -> None:

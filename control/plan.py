@@ -34,6 +34,7 @@ class Plan:
     ceiling: np.ndarray  # highest meter reading charging may cause per step
     day_end: np.ndarray  # per step: position of the next local midnight (or the plan's end)
     high_rest_max: np.ndarray  # per step: the high scenario's highest net load to day_end
+    fill: np.ndarray  # per step: charge toward a full battery (the day's cheapest import rate)
 
     def __len__(self) -> int:
         return len(self.charge)
@@ -59,6 +60,7 @@ def idle_plan(start_ns: int, number: int, windows: WindowMap, fc: Forecast | Non
         ceiling=zeros,
         day_end=np.full(n, n),
         high_rest_max=np.full(n, np.nan),
+        fill=np.zeros(n, dtype=bool),
     )
 
 
@@ -70,6 +72,13 @@ def rest_of_day_max(values: np.ndarray, day_end: np.ndarray) -> np.ndarray:
         out[start:end] = np.maximum.accumulate(values[start:end][::-1])[::-1]
         start = end
     return out
+
+
+def cheapest_ahead(rate: np.ndarray, steps: int) -> np.ndarray:
+    """Per step ``k``: ``rate[k]`` is the lowest of ``rate[k : k + steps]`` (within 1e-12)."""
+    padded = np.append(np.asarray(rate, dtype=float), np.full(max(steps, 1) - 1, np.inf))
+    ahead = np.lib.stride_tricks.sliding_window_view(padded, max(steps, 1)).min(axis=1)
+    return rate <= ahead + 1e-12
 
 
 def day_ends(index: pd.DatetimeIndex) -> np.ndarray:

@@ -14,8 +14,9 @@ inner loop sees it as it happens), :func:`realtime_setpoint` turns them into the
 3. **cap**: charging never lifts the meter above the *charging ceiling*: the plan's own import
    for the interval or a peak already paid this month, whichever is higher, and never above the
    target (a forecast error must not turn planned charging into a new peak);
-4. **top up**: when the stored energy is below the reserve and the meter is below the ceiling,
-   charge toward the reserve with the room left under it.
+4. **top up**: when the stored energy is below the reserve (or a *fill* level the controller
+   asks for at cheap steps) and the meter is below the ceiling, charge toward it with the room
+   left under the ceiling.
 
 :func:`energy_need_kwh` computes the reserve from a plan's high-load scenario by a backward
 recursion: the energy needed to hold the target from a step to the end of the horizon, when every
@@ -140,6 +141,7 @@ def realtime_setpoint(
     battery: Battery,
     dt_h: float,
     ceiling_kw: float | None = None,
+    fill_kwh: float | None = None,
 ) -> tuple[float, float]:
     """The interval's charge and discharge setpoints [kW] (see the module docstring).
 
@@ -161,6 +163,9 @@ def realtime_setpoint(
         Interval length [h].
     ceiling_kw : float or None, default None
         Highest meter reading charging may cause [kW] (at most the target); None: the target.
+    fill_kwh : float or None, default None
+        Stored energy to charge toward at the end of the interval [kWh], like the reserve but
+        without holding any energy back from discharge; None: the reserve only.
 
     Returns
     -------
@@ -186,7 +191,8 @@ def realtime_setpoint(
     ceiling = target_kw if ceiling_kw is None else min(ceiling_kw, target_kw)
     room = max(ceiling - net_kw, 0.0) if math.isfinite(ceiling) else math.inf
     charge = min(max(plan_net, 0.0), room)
-    if kept < reserve_kwh:
-        top_up = (reserve_kwh - kept) / (eta_c * dt_h)
+    level = reserve_kwh if fill_kwh is None else max(reserve_kwh, fill_kwh)
+    if kept < level:
+        top_up = (level - kept) / (eta_c * dt_h)
         charge = max(charge, min(top_up, room, battery.charge_rating_kw))
     return max(charge, 0.0), 0.0

@@ -112,6 +112,12 @@ class ControlSettings:
     floor_this_month : bool, default True
         Only the days of the current billing month floor its targets (a level held on one of
         them is a level the month reaches anyway; earlier months say little about this one).
+    fill_when_cheapest : bool, default True
+        Charge toward a full battery at every step whose retail import rate is the lowest of
+        the next 24 h, with the room the meter has under its charging ceiling: a day hotter
+        than its forecast then starts with all the energy there is, and the energy costs no
+        more than any later charging would. Discharge rules are unchanged. Needs
+        ``history_days > 0`` (off in the perfect-foresight bounds, which follow their plans).
     """
 
     cadence: Cadence = Cadence.DAILY
@@ -128,6 +134,7 @@ class ControlSettings:
     guard_days: float = 14.0
     floor_days: int | None = None
     floor_this_month: bool = True
+    fill_when_cheapest: bool = True
 
     def __post_init__(self) -> None:
         for name, kind in (("cadence", Cadence), ("horizon", Horizon), ("fallback", Fallback)):
@@ -158,6 +165,7 @@ class ControlSettings:
             "floor_plan_at_targets",
             "intraday_guard",
             "floor_this_month",
+            "fill_when_cheapest",
         ):
             if not isinstance(getattr(self, name), bool):
                 raise InputError(f"ControlSettings.{name}", getattr(self, name), "a boolean")

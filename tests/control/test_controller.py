@@ -99,9 +99,10 @@ def test_the_target_rises_to_what_the_stored_energy_can_hold():
         plan_on_high=False,
     )
     setpoint = controller.step(index[0], load_kw=130.0, soc_kwh=10.0)
-    (target,) = controller.targets_kw.values()
+    target = setpoint.target_kw
     assert 125.0 <= target <= 125.05  # bisection to 0.05 kW, on the feasible side
-    assert setpoint.target_kw == target
+    # the raise is today's only: the month's target stays the plan's peak
+    assert controller.targets_kw == {(2024 * 12 + 3, "flat", 0): pytest.approx(100.0)}
     # held, and the plan's arbitrage only from what the next hour's 130 - T kWh leaves
     assert setpoint.discharge_kw >= 130.0 - target
     assert setpoint.discharge_kw == pytest.approx(10.0 - (130.0 - target))

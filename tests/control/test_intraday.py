@@ -48,6 +48,7 @@ def _plan(load, high, pv=None, day_end=None) -> Plan:
             np.asarray(high, dtype=float),
             np.full(n, n) if day_end is None else np.asarray(day_end),
         ),
+        fill=np.zeros(n, dtype=bool),
     )
 
 
@@ -110,25 +111,35 @@ def test_the_guard_looks_only_to_the_end_of_the_day():
 
 
 def test_error_memory_estimates_the_persistence_of_an_ar1_error():
-    # errors e[t] = 0.8 e[t-1] + noise: the lag-one autocorrelation estimate is near 0.8,
-    # and the correction decays from the last error by that factor per step
+    # errors e[t] = 0.8 e[t-1] + noise: the slope of e[t+j] on e[t] is 0.8**j (closed form),
+    # and the correction is the last error times those slopes
     rng = np.random.default_rng(7)
-    memory = ErrorMemory(steps=5000, refresh=5000)
+    memory = ErrorMemory(steps=5000, refresh=5000, lags=4)
     e = 0.0
     for _ in range(5000):
         e = 0.8 * e + rng.normal(0.0, 10.0)
         memory.observe(100.0 + e, 100.0)
-    assert memory.phi == pytest.approx(0.8, abs=0.03)
-    corr = memory.correction_kw(3)
-    np.testing.assert_allclose(corr, e * memory.phi ** np.arange(3))
+    np.testing.assert_allclose(memory.beta, 0.8 ** np.arange(4), atol=0.04)
+    np.testing.assert_allclose(memory.correction_kw(6)[:4], e * memory.beta)
+    assert memory.correction_kw(6)[4:].tolist() == [0.0, 0.0]  # beyond the lags: none
 
 
-def test_error_memory_never_extrapolates_alternating_errors():
-    memory = ErrorMemory(steps=10, refresh=1)
+def test_a_day_long_bias_keeps_its_weight_through_the_day():
+    # a bias of +20 kW with small noise: the error now says the error later is about the
+    # same, at every lag (an AR(1) fitted to the demeaned errors would say about nothing)
+    rng = np.random.default_rng(3)
+    memory = ErrorMemory(steps=2000, refresh=2000, lags=24)
+    for _ in range(2000):
+        memory.observe(120.0 + rng.normal(0.0, 2.0), 100.0)
+    assert memory.beta.min() > 0.97
+
+
+def test_error_memory_never_flips_the_sign_of_an_error():
+    # alternating errors: the next step's slope is -1, clipped to 0; two steps ahead it is +1
+    memory = ErrorMemory(steps=10, refresh=1, lags=3)
     for k in range(10):
         memory.observe(100.0 + (10.0 if k % 2 else -10.0), 100.0)
-    assert memory.phi == 0.0  # negative autocorrelation is clipped: no extrapolation
-    np.testing.assert_allclose(memory.correction_kw(3), [10.0, 0.0, 0.0])
+    np.testing.assert_allclose(memory.correction_kw(3), [10.0, 0.0, 10.0])
 
 
 def test_day_ends_follow_the_local_calendar_across_a_dst_change():

@@ -100,6 +100,32 @@ def test_below_the_reserve_the_layer_tops_up_under_the_ceiling():
     assert discharge == 0.0 and charge == pytest.approx(20.0)
 
 
+def test_a_fill_level_charges_with_the_room_but_holds_nothing_back():
+    # reserve met (60 >= 50) but the fill level asks for 100: charge with the 20 kW of room
+    b = _battery()
+    kwargs = dict(plan_charge_kw=0.0, target_kw=150.0, reserve_kwh=50.0, battery=b, dt_h=1.0)
+    charge, _ = realtime_setpoint(
+        net_kw=100.0,
+        plan_discharge_kw=0.0,
+        soc_kwh=60.0,
+        ceiling_kw=120.0,
+        fill_kwh=100.0,
+        **kwargs,
+    )
+    assert charge == pytest.approx(20.0)
+    # the plan's arbitrage still uses everything above the reserve (60 - 50 = 10 kWh), not
+    # only what lies above the fill level
+    _, discharge = realtime_setpoint(
+        net_kw=100.0,
+        plan_discharge_kw=30.0,
+        soc_kwh=60.0,
+        ceiling_kw=120.0,
+        fill_kwh=100.0,
+        **kwargs,
+    )
+    assert discharge == pytest.approx(10.0)  # lossless
+
+
 def test_planned_charging_never_lifts_the_meter_above_the_ceiling():
     b = _battery()
     charge, _ = realtime_setpoint(
@@ -125,6 +151,7 @@ def test_planned_charging_never_lifts_the_meter_above_the_ceiling():
     ceiling=st.floats(0, 300),
     soc_fraction=st.floats(0, 1),
     reserve_fraction=st.floats(0, 1),
+    fill_fraction=st.one_of(st.none(), st.floats(0, 1)),
     power=st.floats(10, 200),
     eta=st.floats(0.8, 1.0),
     dt_h=st.sampled_from([0.25, 1.0]),
@@ -137,6 +164,7 @@ def test_the_meter_never_exceeds_the_target_while_energy_and_power_allow(
     ceiling,
     soc_fraction,
     reserve_fraction,
+    fill_fraction,
     power,
     eta,
     dt_h,
@@ -150,6 +178,7 @@ def test_the_meter_never_exceeds_the_target_while_energy_and_power_allow(
     )
     soc = b.soc_min_kwh + soc_fraction * (b.soc_max_kwh - b.soc_min_kwh)
     reserve = b.soc_min_kwh + reserve_fraction * (b.soc_max_kwh - b.soc_min_kwh)
+    fill = None if fill_fraction is None else b.soc_max_kwh * fill_fraction
     charge_sp, discharge_sp = realtime_setpoint(
         net_kw=net,
         plan_charge_kw=plan_charge,
@@ -160,6 +189,7 @@ def test_the_meter_never_exceeds_the_target_while_energy_and_power_allow(
         battery=b,
         dt_h=dt_h,
         ceiling_kw=ceiling,
+        fill_kwh=fill,
     )
     assert charge_sp >= 0 and discharge_sp >= 0 and charge_sp * discharge_sp == 0
     charge, discharge, _, grid, soc_end = plant_step(
