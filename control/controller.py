@@ -48,10 +48,10 @@ import pandas as pd
 
 from control.history import DayHistory
 from control.intraday import IntradayGuard
-from control.plan import Plan, cheapest_ahead, day_ends, floored, idle_plan, rest_of_day_max
+from control.plan import Plan, day_ends, fill_steps, floored, idle_plan, rest_of_day_max
 from control.realtime import energy_need_kwh, realtime_setpoint
 from control.settings import ControlSettings, Fallback, Horizon
-from control.targets import WindowKey, WindowMap, WindowMapCache, target_raise_kw
+from control.targets import WindowKey, WindowMap, WindowMapCache, raised_today
 from control.types import DispatchSolver, Forecast, ForecastProvider, ModelFactory, Setpoint
 from core.errors import InputError, SolverError
 from markets.meter import MonthToDateMeter
@@ -270,7 +270,18 @@ class Controller:
         self._set_targets(windows, import_kw, holdable)
         ceiling = np.maximum(import_kw, windows.targets(self._actual))
         ceiling = np.where(np.isfinite(ceiling), ceiling, import_kw)
-        planned_targets = self._raised_for_today(fc.index, windows, point_net, ceiling, soc_kwh)
+        ends = day_ends(fc.index)
+        # the plan's reserve holds today's targets raised as its own forecast needs (the month's
+        # targets keep no raise: the intraday guard decides each interval's raise anew)
+        planned_targets = raised_today(
+            windows.targets(self._targets),
+            point_net,
+            int(ends[0]),
+            b,
+            self._dt_h,
+            available_kwh=max(soc_kwh - b.soc_min_kwh, 0.0),
+            ceiling_kw=ceiling,
+        )
         self._reserve_slots = self._history_reserve(int(windows.month_key[0]), holdable)
         need = energy_need_kwh(high_net, planned_targets, b, self._dt_h, ceiling_kw=ceiling)
         awards = {
@@ -278,7 +289,6 @@ class Controller:
             for name in self._award_names
             if name in sched.columns
         }
-        ends = day_ends(fc.index)
         plan = Plan(
             start_ns=now.value,
             number=len(self.plans),
@@ -295,16 +305,11 @@ class Controller:
             ceiling=ceiling,
             day_end=ends,
             high_rest_max=rest_of_day_max(high_net, ends),
-            fill=self._fill_steps(fc.index),
+            fill=fill_steps(self.tariff, fc.index, self.step_td)
+            if self.settings.fill_when_cheapest and self.settings.history_days > 0
+            else np.zeros(n, dtype=bool),
         )
         return plan, result
-
-    def _fill_steps(self, index: pd.DatetimeIndex) -> np.ndarray:
-        """Steps at the lowest retail import rate of the next 24 h (``fill_when_cheapest``)."""
-        if not (self.settings.fill_when_cheapest and self.settings.history_days > 0):
-            return np.zeros(len(index), dtype=bool)
-        day = max(1, round(pd.Timedelta(days=1) / self.step_td))
-        return cheapest_ahead(self.tariff.import_rate_usd_per_kwh(index), day)
 
     def _set_targets(
         self, windows: WindowMap, grid: np.ndarray, holdable: Mapping[tuple[str, int], float]
@@ -322,36 +327,6 @@ class Controller:
             paid = self._actual.get(key, 0.0)
             level = holdable.get(key[1:], 0.0)
             self._targets[key] = max(paid, level) if level > 0 else max(paid, peaks[key])
-
-    def _raised_for_today(
-        self,
-        index: pd.DatetimeIndex,
-        windows: WindowMap,
-        net: np.ndarray,
-        ceiling: np.ndarray,
-        soc_kwh: float,
-    ) -> np.ndarray:
-        """Per-step targets the plan's reserve is held for [kW]: today's raised, if need be.
-
-        Today's targets are raised as far as the stored energy cannot hold them on the point
-        forecast ``net``, until the next local midnight (the battery recharges overnight).
-        The raise is the plan's only: the month's targets are not changed, since the intraday
-        guard decides every interval's raise anew on the load seen so far.
-        """
-        targets = windows.targets(self._targets)
-        today = int(day_ends(index)[0])
-        raise_kw = target_raise_kw(
-            net[:today],
-            targets[:today],
-            self.battery,
-            self._dt_h,
-            available_kwh=max(soc_kwh - self.battery.soc_min_kwh, 0.0),
-            ceiling_kw=ceiling[:today],
-        )
-        if raise_kw > 0:
-            targets = targets.copy()
-            targets[:today] += raise_kw
-        return targets
 
     def _history_reserve(self, month: int, holdable: Mapping) -> np.ndarray:
         """Energy to keep after each clock slot to hold ``month``'s targets on recent days."""

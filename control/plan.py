@@ -10,9 +10,18 @@ import pandas as pd
 
 from control.targets import WindowMap
 from control.types import Forecast
+from markets.tariff import Tariff
 from optimizer.state import MonthToDate
 
-__all__ = ["Plan", "day_ends", "floored", "idle_plan", "rest_of_day_max"]
+__all__ = [
+    "Plan",
+    "cheapest_ahead",
+    "day_ends",
+    "fill_steps",
+    "floored",
+    "idle_plan",
+    "rest_of_day_max",
+]
 
 
 @dataclass
@@ -79,6 +88,12 @@ def cheapest_ahead(rate: np.ndarray, steps: int) -> np.ndarray:
     padded = np.append(np.asarray(rate, dtype=float), np.full(max(steps, 1) - 1, np.inf))
     ahead = np.lib.stride_tricks.sliding_window_view(padded, max(steps, 1)).min(axis=1)
     return rate <= ahead + 1e-12
+
+
+def fill_steps(tariff: Tariff, index: pd.DatetimeIndex, step: pd.Timedelta) -> np.ndarray:
+    """Steps of ``index`` at the lowest retail import rate of the next 24 h."""
+    day = max(1, round(pd.Timedelta(days=1) / step))
+    return cheapest_ahead(tariff.import_rate_usd_per_kwh(index), day)
 
 
 def day_ends(index: pd.DatetimeIndex) -> np.ndarray:

@@ -20,7 +20,14 @@ from control.realtime import energy_need_kwh
 from markets.tariff import Tariff
 from optimizer.battery import Battery
 
-__all__ = ["WindowKey", "WindowMap", "WindowMapCache", "target_raise_kw", "window_map"]
+__all__ = [
+    "WindowKey",
+    "WindowMap",
+    "WindowMapCache",
+    "raised_today",
+    "target_raise_kw",
+    "window_map",
+]
 
 _TOL_KWH = 1e-6
 
@@ -218,3 +225,33 @@ def target_raise_kw(
         else:
             low = middle
     return high
+
+
+def raised_today(
+    target_kw: np.ndarray,
+    net_kw: np.ndarray,
+    today: int,
+    battery: Battery,
+    dt_h: float,
+    *,
+    available_kwh: float,
+    ceiling_kw: np.ndarray,
+) -> np.ndarray:
+    """Per-step targets with today's (steps ``:today``) raised as far as need be [kW].
+
+    The raise is :func:`target_raise_kw` over today's steps of ``net_kw`` from the stored
+    energy ``available_kwh``; later steps keep their targets (the battery recharges overnight).
+    """
+    raise_kw = target_raise_kw(
+        net_kw[:today],
+        target_kw[:today],
+        battery,
+        dt_h,
+        available_kwh=available_kwh,
+        ceiling_kw=ceiling_kw[:today],
+    )
+    if raise_kw <= 0:
+        return target_kw
+    raised = np.array(target_kw, dtype=float)
+    raised[:today] += raise_kw
+    return raised
