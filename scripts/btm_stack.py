@@ -50,7 +50,7 @@ sys.path.insert(0, str(REPO))
 from core.series import read_csv_frame  # noqa: E402
 from sims.backtest import run_backtest  # noqa: E402
 from sims.config import load_config  # noqa: E402
-from sims.reference import DOE_SITES, read_crb_load, write_series_csv  # noqa: E402
+from sims.reference import DOE_SITES, write_series_csv  # noqa: E402
 from sims.settlement import settle  # noqa: E402
 from sims.sitedata import load_site_data  # noqa: E402
 
@@ -89,12 +89,7 @@ deployed_energy_price_column = "none"
 def write_inputs(data: Path, out: Path, *, days: int | None) -> tuple[dict[str, Path], float]:
     """Load, prices, tariffs and the three TOML files; returns the TOMLs and the battery kW."""
     out.mkdir(parents=True, exist_ok=True)
-    load = read_crb_load(
-        data / "reopt" / "load_profiles_crb_normalized",
-        city=SITE.city,
-        building=SITE.building,
-        timezone=SITE.timezone,
-    )
+    load = SITE.read_load(data)
     load.index = (load.index.tz_convert("UTC") + SHIFT).tz_convert(SITE.timezone)
     power = max(5.0, round(0.25 * float(load.max()) / 5.0) * 5.0)
     if days is not None:

@@ -81,7 +81,6 @@ from sims.forecasts import WARMUP_DAYS  # noqa: E402
 from sims.reference import (  # noqa: E402
     DOE_SITES,
     battery_power_kw,
-    read_crb_load,
     write_series_csv,
 )
 
@@ -192,12 +191,7 @@ def doe_sites(data: Path, out: Path, months: int | None) -> list[Site]:
     """The three DOE reference buildings, 2017 hourly."""
     sites = []
     for doe in DOE_SITES:
-        load = read_crb_load(
-            data / "reopt" / "load_profiles_crb_normalized",
-            city=doe.city,
-            building=doe.building,
-            timezone=doe.timezone,
-        )
+        load = doe.read_load(data)
         power = battery_power_kw(float(load.max()))
         forecaster = forecaster_for(load)
         tables = site_tables(

@@ -37,7 +37,6 @@ from sims.fleet import run_fleet  # noqa: E402
 from sims.reference import (  # noqa: E402
     DOE_SITES,
     battery_power_kw,
-    read_crb_load,
     write_series_csv,
 )
 
@@ -65,21 +64,10 @@ def write_sites(data: Path, out: Path, step: str) -> list[Path]:
     """Write each site's load CSV and configuration; return the configuration paths."""
     configs = []
     for site in DOE_SITES:
-        name, city, building, tz, tariff = (
-            site.name,
-            site.city,
-            site.building,
-            site.timezone,
-            site.tariff_file,
-        )
+        name, tz, tariff = site.name, site.timezone, site.tariff_file
         folder = out / "sites" / name
         folder.mkdir(parents=True, exist_ok=True)
-        load = read_crb_load(
-            data / "reopt" / "load_profiles_crb_normalized",
-            city=city,
-            building=building,
-            timezone=tz,
-        )
+        load = site.read_load(data)
         write_series_csv(load.to_frame(), folder / "load.csv")
         power = battery_power_kw(float(load.max()))
         text = f"""[site]

@@ -41,7 +41,7 @@ sys.path.insert(0, str(REPO))
 
 from sims.capture import markdown_table, period_end, toml_text  # noqa: E402
 from sims.forecasts import WARMUP_DAYS  # noqa: E402
-from sims.reference import DOE_SITES, read_crb_load, write_series_csv  # noqa: E402
+from sims.reference import DOE_SITES, write_series_csv  # noqa: E402
 
 logger = logging.getLogger("size_sites")
 
@@ -100,12 +100,7 @@ def doe_configs(data: Path, out: Path, short: bool, workers: int) -> list[Path]:
     finance = tomllib.loads(EXAMPLE.read_text())["finance"]
     paths = []
     for doe in DOE_SITES:
-        load = read_crb_load(
-            data / "reopt" / "load_profiles_crb_normalized",
-            city=doe.city,
-            building=doe.building,
-            timezone=doe.timezone,
-        )
+        load = doe.read_load(data)
         end = _end(load.index[0], WARMUP_DAYS[ML_FORECASTER], short)
         forecaster = _forecaster(load, end)
         site: dict[str, object] = {

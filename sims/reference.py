@@ -53,6 +53,16 @@ class DoeSite:
     timezone: str
     tariff_file: str
 
+    def read_load(self, data: str | Path) -> pd.Series:
+        """The building's hourly 2017 load [kW] from the shared data folder ``data``
+        (:func:`read_crb_load` on ``reopt/load_profiles_crb_normalized``)."""
+        return read_crb_load(
+            Path(data) / "reopt" / "load_profiles_crb_normalized",
+            city=self.city,
+            building=self.building,
+            timezone=self.timezone,
+        )
+
 
 DOE_SITES: tuple[DoeSite, ...] = (
     DoeSite(
