@@ -12,6 +12,7 @@ from probe_site import (
     TARIFF,
     TZ,
     Probe,
+    bill_argv,
     bt,
     config,
     config_text,
@@ -164,15 +165,7 @@ PROBES: list[Probe] = [
         with_files(
             "",
             {"watts_office.csv": site_csv(load_scale=3500.0)},
-            lambda r: [
-                "bill",
-                str(r / "tariff.json"),
-                str(r / "watts_office.csv"),
-                "--column",
-                "load_kw",
-                "--tz",
-                TZ,
-            ],
+            lambda r: bill_argv(r / "tariff.json", r / "watts_office.csv"),
         ),
     ),
     Probe(
@@ -181,15 +174,7 @@ PROBES: list[Probe] = [
         with_files(
             "",
             {"watts_bill.csv": site_csv(load_scale=1000.0)},
-            lambda r: [
-                "bill",
-                str(r / "tariff.json"),
-                str(r / "watts_bill.csv"),
-                "--column",
-                "load_kw",
-                "--tz",
-                TZ,
-            ],
+            lambda r: bill_argv(r / "tariff.json", r / "watts_bill.csv"),
         ),
     ),
     Probe(
@@ -269,16 +254,7 @@ PROBES: list[Probe] = [
         with_files(
             "",
             {"large_bill.csv": site_csv(load_scale=1000.0)},
-            lambda r: [
-                "bill",
-                str(r / "tariff.json"),
-                str(r / "large_bill.csv"),
-                "--column",
-                "load_kw",
-                "--tz",
-                TZ,
-                "--allow-large-load",
-            ],
+            lambda r: bill_argv(r / "tariff.json", r / "large_bill.csv", "--allow-large-load"),
         ),
         expect=(0,),
         bad=False,
@@ -297,28 +273,14 @@ PROBES: list[Probe] = [
     Probe(
         "7 traceback",
         "non-UTF-8 tariff JSON (bill)",
-        lambda r: [
-            "bill",
-            str(write(r, "latin1.json", b'{"name": "caf\xe9"}')),
-            str(r / "site.csv"),
-            "--column",
-            "load_kw",
-            "--tz",
-            TZ,
-        ],
+        lambda r: bill_argv(write(r, "latin1.json", b'{"name": "caf\xe9"}'), r / "site.csv"),
     ),
     Probe(
         "7 traceback",
         "non-UTF-8 CSV (bill)",
-        lambda r: [
-            "bill",
-            str(r / "tariff.json"),
-            str(write(r, "latin1.csv", NOT_UTF8 + site_csv().encode())),
-            "--column",
-            "load_kw",
-            "--tz",
-            TZ,
-        ],
+        lambda r: bill_argv(
+            r / "tariff.json", write(r, "latin1.csv", NOT_UTF8 + site_csv().encode())
+        ),
     ),
     Probe(
         "7 traceback",
@@ -418,41 +380,19 @@ PROBES: list[Probe] = [
     Probe(
         "7 traceback",
         "bill --tz Mars/Olympus",
-        lambda r: [
-            "bill",
-            str(r / "tariff.json"),
-            str(r / "site.csv"),
-            "--column",
-            "load_kw",
-            "--tz",
-            "Mars/Olympus",
-        ],
+        lambda r: bill_argv(r / "tariff.json", r / "site.csv", tz="Mars/Olympus"),
     ),
     Probe(
         "7 traceback",
         "bill: CSV with a duplicate timestamp",
-        lambda r: [
-            "bill",
-            str(r / "tariff.json"),
-            str(write(r, "dup.csv", dup_row(site_csv()))),
-            "--column",
-            "load_kw",
-            "--tz",
-            TZ,
-        ],
+        lambda r: bill_argv(r / "tariff.json", write(r, "dup.csv", dup_row(site_csv()))),
     ),
     Probe(
         "7 traceback",
         "bill: CSV with a NaN reading",
-        lambda r: [
-            "bill",
-            str(r / "tariff.json"),
-            str(write(r, "nan.csv", site_csv().replace(",40.0", ",nan", 1))),
-            "--column",
-            "load_kw",
-            "--tz",
-            TZ,
-        ],
+        lambda r: bill_argv(
+            r / "tariff.json", write(r, "nan.csv", site_csv().replace(",40.0", ",nan", 1))
+        ),
     ),
     Probe(
         "7 traceback",
@@ -541,16 +481,7 @@ PROBES: list[Probe] = [
     Probe(
         "8 cli",
         "-v after the subcommand",
-        lambda r: [
-            "bill",
-            str(r / "tariff.json"),
-            str(r / "site.csv"),
-            "--column",
-            "load_kw",
-            "--tz",
-            TZ,
-            "-v",
-        ],
+        lambda r: bill_argv(r / "tariff.json", r / "site.csv", "-v"),
         expect=(0,),
         bad=False,
     ),

@@ -48,6 +48,11 @@ class Probe:
 
 
 # -- the synthetic site ----------------------------------------------------------------------
+def bill_argv(tariff: object, load_csv: object, *extra: str, tz: str = TZ) -> list[str]:
+    """``valuestack bill`` arguments: the tariff, the load CSV's ``load_kw`` column, the zone."""
+    return ["bill", str(tariff), str(load_csv), "--column", "load_kw", "--tz", tz, *extra]
+
+
 def site_csv(days: int = 3, *, load_scale: float = 1.0, pv_scale: float = 1.0) -> str:
     import numpy as np
     import pandas as pd
