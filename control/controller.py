@@ -57,6 +57,7 @@ from core.errors import InputError, SolverError
 from markets.meter import MonthToDateMeter
 from markets.tariff import Tariff
 from optimizer.battery import Battery
+from optimizer.calendar import CalendarCache
 from optimizer.state import MonthToDate, TerminalSoc
 
 __all__ = ["Controller", "Forecast", "ForecastProvider", "ModelFactory", "Setpoint"]
@@ -128,6 +129,7 @@ class Controller:
         self._event: str | None = None
         self._meter = MonthToDateMeter(tariff, step=self.step_td)
         self._window_map = WindowMapCache(tariff, self.step_td)
+        self._calendar = CalendarCache(tariff, self.step_td)
         self._history = DayHistory(
             tariff=tariff, battery=battery, step=self.step_td, days=max(settings.history_days, 1)
         )
@@ -305,7 +307,7 @@ class Controller:
             ceiling=ceiling,
             day_end=ends,
             high_rest_max=rest_of_day_max(high_net, ends),
-            fill=fill_steps(self.tariff, fc.index, self.step_td)
+            fill=fill_steps(self._calendar, fc.index)
             if self.settings.fill_when_cheapest and self.settings.history_days > 0
             else np.zeros(n, dtype=bool),
         )

@@ -10,7 +10,7 @@ import pandas as pd
 
 from control.targets import WindowMap
 from control.types import Forecast
-from markets.tariff import Tariff
+from optimizer.calendar import CalendarCache
 from optimizer.state import MonthToDate
 
 __all__ = [
@@ -90,10 +90,12 @@ def cheapest_ahead(rate: np.ndarray, steps: int) -> np.ndarray:
     return rate <= ahead + 1e-12
 
 
-def fill_steps(tariff: Tariff, index: pd.DatetimeIndex, step: pd.Timedelta) -> np.ndarray:
-    """Steps of ``index`` at the lowest retail import rate of the next 24 h."""
+def fill_steps(calendar: CalendarCache, index: pd.DatetimeIndex) -> np.ndarray:
+    """Steps of ``index`` at the lowest retail import rate of the next 24 h (rates from the
+    optimizer's cached calendar lookups)."""
+    step = index[1] - index[0] if len(index) > 1 else pd.Timedelta(hours=1)
     day = max(1, round(pd.Timedelta(days=1) / step))
-    return cheapest_ahead(tariff.import_rate_usd_per_kwh(index), day)
+    return cheapest_ahead(calendar.lookups(index).import_rate_usd_per_kwh, day)
 
 
 def day_ends(index: pd.DatetimeIndex) -> np.ndarray:
