@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sims.fleet import run_fleet
+from sims.fleet import DASK_WORKER_CONFIG, run_fleet
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "site.toml"
@@ -69,16 +69,12 @@ def _site_configs(folder: Path, n_sites: int, days: int, step: str) -> list[Path
 
 
 def _local_cluster(workers: int):
-    """A Dask ``LocalCluster`` of single-threaded worker processes, their profiler off.
-
-    Dask's statistical profiler samples every worker thread's stack every 10 ms; on this
-    2-core machine it cost a busy fleet worker about 15 % of its CPU (site CPU 10.6 s against
-    8.9 s with two workers) and the 2-worker scaling efficiency (0.87 against 1.04 in one run).
-    """
+    """A Dask ``LocalCluster`` of single-threaded worker processes with the fleet's worker
+    settings (:data:`sims.fleet.DASK_WORKER_CONFIG`: profiler off, backtest preloaded)."""
     import dask
     from distributed import LocalCluster
 
-    with dask.config.set({"distributed.worker.profile.enabled": False}):
+    with dask.config.set(DASK_WORKER_CONFIG):
         return LocalCluster(
             processes=True, n_workers=workers, threads_per_worker=1, dashboard_address=None
         )

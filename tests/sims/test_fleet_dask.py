@@ -128,3 +128,24 @@ def test_dask_actors_keep_planners_warm_and_plan_like_local_workers(tmp_path, cl
             assert plan.status == "optimal"
             assert plan.objective_usd == pytest.approx(ref.objective_usd, rel=1e-9)
             pd.testing.assert_frame_equal(plan.schedule, ref.schedule)
+
+
+def test_fleet_workers_preload_the_backtest_before_their_first_site():
+    # a spawned worker starts with a fresh interpreter: without the preload its first site
+    # pays the imports of the backtest (seconds of CPU)
+    import dask
+
+    from sims.fleet import DASK_WORKER_CONFIG
+
+    def loaded() -> tuple[bool, bool]:
+        return "sims.backtest" in sys.modules, "pyomo.environ" in sys.modules
+
+    with dask.config.set(DASK_WORKER_CONFIG):
+        cluster = distributed.LocalCluster(
+            processes=True, n_workers=1, threads_per_worker=1, dashboard_address=None
+        )
+    with cluster, distributed.Client(cluster) as dask_client:
+        assert list(dask_client.run(loaded).values()) == [(True, True)]
+        assert list(
+            dask_client.run(lambda: dask.config.get("distributed.worker.profile.enabled")).values()
+        ) == [False]
