@@ -14,7 +14,8 @@ The optimizer applies it as the upper bound of the product's award variable
 rows, so a binding cap limits the award and its revenue and leaves the freed headroom to the
 other streams.
 
-Configuration (``[markets.volume_caps]`` in the backtest TOML, one table per product)::
+Configuration (``[markets.volume_caps]`` in the backtest TOML, one table per product; read by
+:func:`sims.markets.markets_from_table`)::
 
     [markets.volume_caps.reg_up]
     max_award_kw = 250.0                  # and/or:
@@ -25,14 +26,12 @@ Configuration (``[markets.volume_caps]`` in the backtest TOML, one table per pro
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Any
 
 from core.errors import InputError
 
-__all__ = ["VolumeCap", "volume_caps_from_table"]
+__all__ = ["VolumeCap"]
 
 
 def _positive(value: Any, field: str) -> float:
@@ -92,45 +91,3 @@ class VolumeCap:
         if self.requirement_share_fraction is not None and self.requirement_kw is not None:
             caps.append(self.requirement_share_fraction * self.requirement_kw)
         return min(caps)
-
-
-_KEYS = {"max_award_kw", "requirement_share_fraction", "requirement_mw"}
-
-
-def volume_caps_from_table(
-    raw: Any, *, products: Sequence[str], field: str = "markets.volume_caps"
-) -> Mapping[str, VolumeCap]:
-    """Parse ``[markets.volume_caps]`` (product name -> table) at the I/O edge.
-
-    ``requirement_mw`` is converted to kW here (x 1000).
-
-    Raises
-    ------
-    InputError
-        Naming the key (e.g. ``markets.volume_caps.reg_up.requirement_mw``) of the first bad
-        value, or a product that is not offered.
-    """
-    if not isinstance(raw, dict):
-        raise InputError(field, raw, "a table of product name = {max_award_kw = ...}")
-    caps: dict[str, VolumeCap] = {}
-    for name, table in raw.items():
-        key = f"{field}.{name}"
-        if name not in products:
-            raise InputError(key, name, f"one of the offered products {list(products)}")
-        if not isinstance(table, dict):
-            raise InputError(key, table, "a table with max_award_kw and/or requirement_* keys")
-        for item in table:
-            if item not in _KEYS:
-                raise InputError(f"{key}.{item}", table[item], f"one of {sorted(_KEYS)}")
-        values = {k: _positive(v, f"{key}.{k}") for k, v in table.items()}
-        try:
-            caps[name] = VolumeCap(
-                max_award_kw=values.get("max_award_kw"),
-                requirement_share_fraction=values.get("requirement_share_fraction"),
-                requirement_kw=(
-                    values["requirement_mw"] * 1e3 if "requirement_mw" in values else None
-                ),
-            )
-        except InputError as exc:
-            raise InputError(key, table, exc.expected) from exc
-    return MappingProxyType(caps)

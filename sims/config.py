@@ -48,7 +48,7 @@ from sims.config_types import (
     SiteConfig,
     TariffConfig,
 )
-from sims.finance import FadeResponse, FinanceInputs
+from sims.finance import FinanceInputs
 from sims.markets import markets_from_table
 from sims.pv_config import pv_system_from_table
 from sims.toml_tables import (
@@ -117,8 +117,8 @@ TABLES: dict[str, TableSpec] = {
     ),
     "finance": table_spec("finance", FinanceInputs),
 }
-"""The tables read by this module's converter (``[markets]`` and ``[pv_system]`` have their own
-readers, :mod:`sims.markets` and :mod:`sims.pv_config`)."""
+"""The tables read here (``[markets]`` and ``[pv_system]`` are read by :mod:`sims.markets` and
+:mod:`sims.pv_config`, ``[sizing]`` by :mod:`sims.sizing_config`, on the same converter)."""
 
 _TABLES = ("site", "tariff", "battery", "forecast", "dispatch", "finance", "markets", "pv_system")
 _REQUIRED = ("site", "tariff", "battery")
@@ -189,12 +189,7 @@ def config_from_dict(
     initial = battery_values.pop("initial_soc_fraction", 0.5)
     battery = build("battery", Battery, **battery_values)
     dispatch = parse_table(TABLES["dispatch"], raw.get("dispatch", {}))
-    for key, kind in (("cadence", Cadence), ("fallback", Fallback)):
-        if key in dispatch:
-            dispatch[key] = kind(dispatch[key])
     finance = parse_table(TABLES["finance"], raw.get("finance", {}))
-    if "fade_response" in finance:
-        finance["fade_response"] = FadeResponse(finance["fade_response"])
     return BacktestConfig(
         site=site,
         tariff=tariff,

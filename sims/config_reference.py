@@ -13,7 +13,9 @@ from typing import Any
 
 from forecasting.registry import ALIASES, FORECASTERS
 from sims.config import TABLES
+from sims.markets import MARKETS_TABLE
 from sims.pv_config import PV_SYSTEM_TABLE
+from sims.sizing_config import SIZING_TABLE
 from sims.toml_tables import table_schema
 
 __all__ = ["config_markdown", "config_schema", "schema_text"]
@@ -28,23 +30,30 @@ _TABLE_TEXT = {
     "forecast": "Which forecasters drive the dispatch (names from `forecasting.registry`).",
     "dispatch": "Rolling-horizon settings.",
     "finance": "Economic assumptions (fields of `sims.finance.FinanceInputs`).",
-    "markets": "Wholesale and ancillary market streams; its keys are described in the "
-    "docstring of `sims.markets` (read by its own reader, not listed here key by key).",
+    "markets": "Wholesale and ancillary market streams (`sims.markets`: how prices are read, "
+    "planned and settled).",
     "pv_system": 'The PV array, for `forecast.pv = "pvlib"` (fields of '
     "`forecasting.pv.PVSystemSpec`).",
+    "sizing": "Which battery sizes `valuestack size` compares (`sims.sizing_config`). Only "
+    "the sizing run reads it (and the other tables as a backtest does); a backtest refuses a "
+    "file with a `[sizing]` table.",
 }
 
 
 def config_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a backtest configuration TOML file."""
-    tables = {**TABLES, "pv_system": PV_SYSTEM_TABLE}
+    tables = {
+        **TABLES,
+        "markets": MARKETS_TABLE,
+        "pv_system": PV_SYSTEM_TABLE,
+        "sizing": SIZING_TABLE,
+    }
     properties: dict[str, Any] = {}
-    for name in ("site", "tariff", "battery", "forecast", "dispatch", "finance"):
+    definitions: dict[str, Any] = {}
+    for name, text in _TABLE_TEXT.items():
         properties[name] = table_schema(tables[name])
-    properties["markets"] = {"type": "object", "title": "[markets]"}
-    properties["pv_system"] = table_schema(tables["pv_system"])
-    for name, schema in properties.items():
-        schema["description"] = _TABLE_TEXT[name]
+        properties[name]["description"] = text
+        definitions |= properties[name].pop("$defs", {})  # "#/$defs/..." refers to the root
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "valuestack backtest configuration (TOML)",
@@ -52,12 +61,19 @@ def config_schema() -> dict[str, Any]:
         "additionalProperties": False,
         "required": list(_REQUIRED_TABLES),
         "properties": properties,
+        "$defs": definitions,
     }
 
 
 def schema_text() -> str:
     """:func:`config_schema` as the text of ``docs/config.schema.json``."""
     return json.dumps(config_schema(), indent=2, ensure_ascii=False) + "\n"
+
+
+def _nested(schema: dict[str, Any]) -> str | None:
+    """The ``$defs`` name of the tables nested in a key's table of tables, if it is one."""
+    inner = schema.get("additionalProperties")
+    return inner["$ref"].rsplit("/", 1)[-1] if isinstance(inner, dict) and "$ref" in inner else None
 
 
 def _type_text(schema: dict[str, Any]) -> str:
@@ -71,6 +87,12 @@ def _type_text(schema: dict[str, Any]) -> str:
             texts.append(f'`"{option["const"]}"`')
         elif option.get("format") == "path":
             texts.append("path")
+        elif option.get("type") == "array":
+            texts.append(f"array of {_type_text(option['items'])}")
+        elif _nested(option):
+            texts.append("tables (below)")
+        elif "additionalProperties" in option:
+            texts.append(f"table of {_type_text(option['additionalProperties'])}")
         else:
             texts.append(str(option.get("type", "any")))
     return " or ".join(texts)
@@ -95,7 +117,8 @@ def config_markdown() -> str:
         "file (sims/toml_tables.py); do not edit by hand. -->",
         "",
         "A backtest configuration is a TOML file (see `examples/site.toml`) read by "
-        "`sims.config.load_config`. Tables `[site]`, `[tariff]` and `[battery]` are required. "
+        "`sims.config.load_config`; a sizing run (`valuestack size`) reads the same tables and "
+        "`[sizing]`. Tables `[site]`, `[tariff]` and `[battery]` are required. "
         "An unknown table or key, a value of the wrong type or out of range is refused before "
         "any data is read, with an error naming the key (e.g. `battery.power_kw`). Numbers "
         'marked `number or "inf"` also take the string `"inf"`. The same content as JSON '
@@ -105,17 +128,25 @@ def config_markdown() -> str:
     for name, table in schema["properties"].items():
         required = " (required)" if name in schema["required"] else ""
         lines += [f"## `[{name}]`{required}", "", table["description"], ""]
-        keys = table.get("properties", {})
-        if not keys:
-            continue
-        lines += ["| key | type | default | meaning |", "| --- | --- | --- | --- |"]
-        for key, spec in keys.items():
-            text = spec.get("description", "").replace("|", "\\|").replace("\n", " ")
-            lines.append(f"| `{key}` | {_type_text(spec)} | {_default_text(spec)} | {text} |")
-        lines.append("")
+        lines += _key_table(table["properties"])
+        for key, spec in table["properties"].items():
+            for option in spec.get("anyOf", [spec]):
+                if _nested(option):
+                    nested = schema["$defs"][_nested(option)]
+                    lines += [f"### `{nested['title']}`", "", f"Each table of `{key}`:", ""]
+                    lines += _key_table(nested["properties"])
         if name == "forecast":
             lines += _forecasters()
     return "\n".join(lines)
+
+
+def _key_table(keys: dict[str, Any]) -> list[str]:
+    """The Markdown table of a TOML table's keys: type, default, meaning."""
+    lines = ["| key | type | default | meaning |", "| --- | --- | --- | --- |"]
+    for key, spec in keys.items():
+        text = spec.get("description", "").replace("|", "\\|").replace("\n", " ")
+        lines.append(f"| `{key}` | {_type_text(spec)} | {_default_text(spec)} | {text} |")
+    return [*lines, ""]
 
 
 def _forecasters() -> list[str]:

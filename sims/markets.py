@@ -64,10 +64,12 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import StrictBool, StrictFloat, StrictInt, StrictStr
 
 from core.errors import InputError
 from markets.iso_presets import preset
@@ -82,13 +84,26 @@ from markets.prices import (
     price_kind,
 )
 from markets.products import Product
-from markets.volume_caps import VolumeCap, volume_caps_from_table
+from markets.volume_caps import VolumeCap
 from optimizer.streams.capacity import award_column
+from sims.toml_tables import (
+    FINITE,
+    FieldKind,
+    TableSpec,
+    enum_kind,
+    list_of,
+    parse_table,
+    table_of,
+    table_spec,
+)
 
 __all__ = [
+    "MARKETS_TABLE",
     "NOT_OFFERED_RATE_USD_PER_KW_H",
+    "PRICE_UNIT",
     "BacktestPrices",
     "MarketsConfig",
+    "VOLUME_CAP_TABLE",
     "award_column",
     "load_market_prices",
     "market_streams",
@@ -96,21 +111,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-_KEYS = {
-    "prices_csv",
-    "time_column",
-    "price_unit",
-    "time_label",
-    "columns",
-    "iso",
-    "products",
-    "wholesale_energy",
-    "wholesale_price_column",
-    "max_award_kw",
-    "assumptions",
-    "volume_caps",
-}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -122,15 +122,19 @@ class MarketsConfig:
     prices_csv : pathlib.Path
         CSV of prices, one row per interval.
     columns : tuple of PriceColumn
-        Which CSV columns become which :class:`~markets.prices.MarketPrices` columns.
+        Which CSV columns become which :class:`~markets.prices.MarketPrices` columns; in the
+        TOML, CSV column = price column name, e.g. ``LMP = "energy_da_usd_per_kwh"`` (the name
+        ends in its unit, see :mod:`markets.prices`).
     time_column : str, default "timestamp"
         The timestamp column of the CSV.
     time_label : TimeLabel, default TimeLabel.BEGINNING
         Which end of its interval a CSV timestamp labels.
     iso : str or None, default None
-        ISO preset the products come from.
+        ISO preset the products come from (a name of :data:`markets.iso_presets.PRESETS`, any
+        case, e.g. ``"ERCOT"``).
     products : tuple of Product, default ()
-        Capacity products to offer (from the preset).
+        Capacity products to offer; in the TOML, names of products of the ``iso`` preset,
+        e.g. ``["reg_up", "reg_down"]``.
     wholesale_energy : bool, default False
         Arbitrage the battery's net output at ``wholesale_price_column``.
     wholesale_price_column : str, default "energy_da_usd_per_kwh"
@@ -138,7 +142,8 @@ class MarketsConfig:
     max_award_kw : float or None, default None
         Cap on every capacity award [kW]; None leaves only the battery's rows.
     volume_caps : mapping of str to VolumeCap, default {}
-        Market volume cap per product name (absolute or a share of the ISO requirement).
+        Market volume cap per product name (absolute or a share of the ISO requirement); in
+        the TOML, one table ``[markets.volume_caps.<product>]`` per product.
     """
 
     prices_csv: Path
@@ -155,8 +160,10 @@ class MarketsConfig:
     def __post_init__(self) -> None:
         if not Path(self.prices_csv).is_file():
             raise InputError("markets.prices_csv", str(self.prices_csv), "an existing CSV file")
-        if not self.columns or not all(isinstance(c, PriceColumn) for c in self.columns):
-            raise InputError("markets.columns", self.columns, "at least one PriceColumn")
+        if not self.columns:
+            raise InputError("markets.columns", {}, "at least one CSV column = price column name")
+        if not all(isinstance(c, PriceColumn) for c in self.columns):
+            raise InputError("markets.columns", self.columns, "PriceColumn objects")
         if not isinstance(self.time_column, str) or not self.time_column:
             raise InputError("markets.time_column", self.time_column, "a column name")
         if not isinstance(self.time_label, TimeLabel):
@@ -182,10 +189,12 @@ class MarketsConfig:
         ):
             raise InputError("markets.max_award_kw", self.max_award_kw, "a number > 0")
         for name, cap in dict(self.volume_caps).items():
-            if name not in names or not isinstance(cap, VolumeCap):
+            if name not in names:
                 raise InputError(
-                    f"markets.volume_caps.{name}", cap, f"a VolumeCap of one of {names}"
+                    f"markets.volume_caps.{name}", name, f"one of the offered products {names}"
                 )
+            if not isinstance(cap, VolumeCap):
+                raise InputError(f"markets.volume_caps.{name}", cap, "a VolumeCap")
         have = {c.name for c in self.columns}
         if self.wholesale_energy:
             try:
@@ -220,125 +229,152 @@ class MarketsConfig:
         return wholesale + tuple(p.name for p in self.products)
 
 
-def _text(value: Any, key: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise InputError(key, value, "a non-empty string")
-    return value
+PRICE_UNIT = PriceUnit.USD_PER_MWH
+"""The unit of the ``[markets]`` prices when ``price_unit`` is not given."""
+
+_REQUIREMENT_KW, _REQUIREMENT_MW = "requirement_kw", "requirement_mw"
+"""The :class:`VolumeCap` field given in MW in the TOML (x 1000 on read), and its key."""
+
+VOLUME_CAP_TABLE: TableSpec = table_spec(
+    "markets.volume_caps.<product>",
+    VolumeCap,
+    exclude=(_REQUIREMENT_KW,),
+    kinds={"max_award_kw": FINITE, "requirement_share_fraction": FINITE},
+    extra={
+        _REQUIREMENT_MW: (
+            FINITE,
+            None,
+            "The ISO requirement of the product [MW]; needed with `requirement_share_fraction`.",
+        )
+    },
+)
+"""One ``[markets.volume_caps.<product>]`` table."""
+
+MARKETS_TABLE: TableSpec = table_spec(
+    "markets",
+    MarketsConfig,
+    kinds={
+        "columns": table_of(
+            FieldKind(StrictStr, 'a price column name, e.g. "energy_da_usd_per_kwh"'),
+            "a table of CSV column = price column name",
+        ),
+        "products": list_of(FieldKind(StrictStr, "a product name"), "a list of product names"),
+        "max_award_kw": FINITE,
+        "volume_caps": table_of(VOLUME_CAP_TABLE, "a table of product name = {max_award_kw = ...}"),
+    },
+    extra={
+        "price_unit": (
+            enum_kind(PriceUnit),
+            PRICE_UNIT,
+            "The unit of every price column of the CSV (per-MW prices are divided by 1000).",
+        ),
+        "assumptions": (
+            table_of(
+                FieldKind(
+                    StrictBool | StrictInt | StrictFloat | StrictStr, "a number, bool or string"
+                ),
+                "a table of preset argument = value",
+            ),
+            {},
+            "Keyword arguments of the ISO preset (`markets.iso_presets`); the string "
+            '`"none"` gives None.',
+        ),
+    },
+    missing={
+        "prices_csv": "the path of a CSV of prices",
+        "columns": "a [markets.columns] table of CSV column = price column name",
+    },
+)
+"""The ``[markets]`` table: the fields of MarketsConfig as TOML values, plus ``price_unit``
+and ``assumptions``."""
 
 
-def _choice(cls: type, value: Any, key: str) -> Any:
-    try:
-        return cls(value)
-    except ValueError as exc:
-        raise InputError(key, value, f"one of {[m.value for m in cls]}") from exc
-
-
-def _columns_from_table(table: Any, unit: PriceUnit) -> list[PriceColumn]:
+def _price_columns(table: dict[str, str], unit: PriceUnit) -> tuple[PriceColumn, ...]:
     """``[markets.columns]``: CSV column = price column name, each name mapped once."""
-    if not isinstance(table, dict) or not table:
-        raise InputError("markets.columns", table, "a table of CSV column = price column name")
     columns = []
     for source, name in table.items():
-        key = f"markets.columns.{source}"
         try:
-            columns.append(PriceColumn(source=source, name=_text(name, key), unit=unit))
+            columns.append(PriceColumn(source=source, name=name, unit=unit))
         except InputError as exc:
-            raise InputError(key, name, exc.expected) from exc
-    targets = [c.name for c in columns]
+            raise InputError(f"markets.columns.{source}", name, exc.expected) from exc
+    targets = list(table.values())
     for source, name in table.items():
         if targets.count(name) > 1:
             raise InputError(f"markets.columns.{source}", name, "a name mapped only once")
-    return columns
+    return tuple(columns)
 
 
-def _products_from_table(raw: dict[str, Any]) -> tuple[Product, ...]:
+def _products(
+    iso: str | None, names: tuple[str, ...], assumptions: dict[str, Any]
+) -> tuple[Product, ...]:
     """``markets.products`` from the ISO preset ``markets.iso`` under ``[markets.assumptions]``."""
-    assumptions_raw = raw.get("assumptions", {})
-    if not isinstance(assumptions_raw, dict):
-        raise InputError("markets.assumptions", assumptions_raw, "a table")
-    assumptions = {
-        k: None if isinstance(v, str) and v.lower() == "none" else v
-        for k, v in assumptions_raw.items()
+    if iso is None:
+        if names or assumptions:
+            raise InputError("markets.iso", None, "the ISO preset the products come from")
+        return ()
+    arguments = {
+        k: None if isinstance(v, str) and v.lower() == "none" else v for k, v in assumptions.items()
     }
-    iso = raw.get("iso")
-    products: tuple[Product, ...] = ()
-    names = raw.get("products", [])
-    if not isinstance(names, list):
-        raise InputError("markets.products", names, "a list of product names")
-    if iso is not None or assumptions:
-        iso_text = _text(iso, "markets.iso")
+    try:
+        preset(iso)
+    except InputError as exc:
+        raise InputError("markets.iso", iso, exc.expected) from exc
+    for key, value in arguments.items():
         try:
-            iso_preset = preset(iso_text)
+            preset(iso, **{key: value})
         except InputError as exc:
-            raise InputError("markets.iso", iso, exc.expected) from exc
-        for key, value in assumptions.items():
-            try:
-                iso_preset = preset(iso_text, **{key: value})
-            except TypeError as exc:
-                raise InputError(
-                    f"markets.assumptions.{key}", value, f"an argument of the {iso_text} preset"
-                ) from exc
-            except InputError as exc:
-                raise InputError(f"markets.assumptions.{key}", value, exc.expected) from exc
-        iso_preset = preset(iso_text, **assumptions)
-        found = []
-        for k, name in enumerate(names):
-            if not isinstance(name, str) or name not in iso_preset.names:
-                raise InputError(
-                    f"markets.products[{k}]", name, f"one of {list(iso_preset.names)} ({iso})"
-                )
-            found.append(iso_preset.product(name))
-        products = tuple(found)
-    elif names:
-        raise InputError("markets.iso", None, "the ISO preset the products come from")
-    return products
+            raise InputError(f"markets.assumptions.{key}", value, exc.expected) from exc
+    try:
+        iso_preset = preset(iso, **arguments)
+    except InputError as exc:
+        raise InputError("markets.assumptions", assumptions, exc.expected) from exc
+    for k, name in enumerate(names):
+        if name not in iso_preset.names:
+            raise InputError(
+                f"markets.products[{k}]", name, f"one of {list(iso_preset.names)} ({iso})"
+            )
+    return tuple(iso_preset.product(name) for name in names)
+
+
+def _volume_cap(product: str, table: dict[str, float]) -> VolumeCap:
+    """One ``[markets.volume_caps.<product>]`` table; its errors name the TOML key."""
+    key = f"markets.volume_caps.{product}"
+    mw = table.get(_REQUIREMENT_MW)
+    try:
+        return VolumeCap(
+            max_award_kw=table.get("max_award_kw"),
+            requirement_share_fraction=table.get("requirement_share_fraction"),
+            requirement_kw=None if mw is None else mw * 1e3,
+        )
+    except InputError as exc:
+        expected = exc.expected.replace(_REQUIREMENT_KW, _REQUIREMENT_MW)
+        field = exc.field.removeprefix("VolumeCap").removeprefix(".")
+        if not field:  # the table as a whole
+            raise InputError(key, table, expected) from exc
+        name = _REQUIREMENT_MW if field == _REQUIREMENT_KW else field
+        raise InputError(f"{key}.{name}", table.get(name), expected) from exc
 
 
 def markets_from_table(raw: Any, *, base_dir: Path) -> MarketsConfig:
     """Build a :class:`MarketsConfig` from the parsed ``[markets]`` table (the I/O edge).
+
+    Keys and types are checked by :data:`MARKETS_TABLE`; the ISO preset resolves the
+    products; ranges and cross-field rules are :class:`MarketsConfig`'s.
 
     Raises
     ------
     InputError
         Naming the TOML key (e.g. ``markets.products[1]``) of the first bad value.
     """
-    if not isinstance(raw, dict):
-        raise InputError("markets", raw, "a [markets] table")
-    for key in raw:
-        if key not in _KEYS:
-            raise InputError(f"markets.{key}", raw[key], f"one of the keys {sorted(_KEYS)}")
-    for key in ("prices_csv", "columns"):
-        if key not in raw:
-            raise InputError(f"markets.{key}", None, "a value")
-    path = Path(_text(raw["prices_csv"], "markets.prices_csv"))
-    path = path if path.is_absolute() else base_dir / path
-    unit = _choice(PriceUnit, raw.get("price_unit", "usd_per_mwh"), "markets.price_unit")
-    columns = _columns_from_table(raw["columns"], unit)
-    products = _products_from_table(raw)
-    wholesale = raw.get("wholesale_energy", False)
-    if not isinstance(wholesale, bool):
-        raise InputError("markets.wholesale_energy", wholesale, "true or false")
-    max_award = raw.get("max_award_kw")
-    if max_award is not None and (
-        isinstance(max_award, bool) or not isinstance(max_award, (int, float))
-    ):
-        raise InputError("markets.max_award_kw", max_award, "a number > 0")
-    return MarketsConfig(
-        prices_csv=path,
-        columns=tuple(columns),
-        time_column=_text(raw.get("time_column", "timestamp"), "markets.time_column"),
-        time_label=_choice(TimeLabel, raw.get("time_label", "beginning"), "markets.time_label"),
-        iso=None if raw.get("iso") is None else str(raw["iso"]),
-        products=products,
-        wholesale_energy=wholesale,
-        wholesale_price_column=_text(
-            raw.get("wholesale_price_column", ENERGY_DA), "markets.wholesale_price_column"
-        ),
-        max_award_kw=None if max_award is None else float(max_award),
-        volume_caps=volume_caps_from_table(
-            raw.get("volume_caps", {}), products=[p.name for p in products]
-        ),
-    )
+    values = parse_table(MARKETS_TABLE, raw)
+    unit = values.pop("price_unit", PRICE_UNIT)
+    assumptions = values.pop("assumptions", {})
+    values["prices_csv"] = base_dir / values["prices_csv"]  # an absolute path stays itself
+    values["columns"] = _price_columns(values["columns"], unit)
+    values["products"] = _products(values.get("iso"), values.get("products", ()), assumptions)
+    caps = values.get("volume_caps", {})
+    values["volume_caps"] = MappingProxyType({p: _volume_cap(p, t) for p, t in caps.items()})
+    return MarketsConfig(**values)
 
 
 NOT_OFFERED_RATE_USD_PER_KW_H = -1.0

@@ -28,12 +28,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import StrictStr
+
 from core.errors import InputError
+from core.validation import require_finite, require_positive
 from sims.config import BacktestConfig, config_from_dict
+from sims.toml_tables import FINITE, FieldKind, TableSpec, list_of, parse_table, table_spec
 
-__all__ = ["SizingConfig", "load_sizing_config", "sizing_from_table"]
+__all__ = ["LP_STEPS", "SIZING_TABLE", "SizingConfig", "load_sizing_config", "sizing_from_table"]
 
-_LP_STEPS = ("1h", "site")
+LP_STEPS = ("1h", "site")
+"""The steps of the LP cross-check: hourly means, or the data's own step."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,35 +79,33 @@ class SizingConfig:
     capex_sensitivity_fraction: float = 0.2
 
     def __post_init__(self) -> None:
-        if self.power_kw is not None:
-            _check_list("sizing.power_kw", self.power_kw, "positive powers [kW]", upper=math.inf)
-        _check_list(
-            "sizing.power_fraction_of_peak",
-            self.power_fraction_of_peak,
-            "fractions of the peak in (0, 1]",
-            upper=1.0,
+        lists = (
+            ("power_kw", math.inf, "positive powers [kW]"),
+            ("power_fraction_of_peak", 1.0, "fractions of the peak in (0, 1]"),
+            ("duration_h", 1e3, "positive durations [h]"),
         )
-        _check_list("sizing.duration_h", self.duration_h, "positive durations [h]", upper=1e3)
-        if not _positive_number(self.round_kw):
-            raise InputError("sizing.round_kw", self.round_kw, "a positive number [kW]")
+        for key, upper, what in lists:
+            values = getattr(self, key)
+            if values is not None:
+                _check_list(f"sizing.{key}", values, what, upper=upper)
+        require_positive("sizing.round_kw", self.round_kw)
         for key in ("top_k", "workers"):
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise InputError(f"sizing.{key}", value, "an integer >= 1")
         if not isinstance(self.lp_check, bool):
             raise InputError("sizing.lp_check", self.lp_check, "true or false")
-        if self.lp_step not in _LP_STEPS:
-            raise InputError("sizing.lp_step", self.lp_step, f"one of {_LP_STEPS}")
-        f = self.capex_sensitivity_fraction
-        if not _positive_number(f) or f >= 1:
+        if self.lp_step not in LP_STEPS:
+            raise InputError("sizing.lp_step", self.lp_step, f"one of {list(LP_STEPS)}")
+        f = require_finite("sizing.capex_sensitivity_fraction", self.capex_sensitivity_fraction)
+        if not 0 < f < 1:
             raise InputError("sizing.capex_sensitivity_fraction", f, "a fraction in (0, 1)")
 
     def powers_kw(self, peak_kw: float) -> tuple[float, ...]:
         """The candidate powers [kW] for a site with annual peak ``peak_kw``."""
         if self.power_kw is not None:
             return tuple(sorted(set(float(p) for p in self.power_kw)))
-        if not _positive_number(peak_kw):
-            raise InputError("peak_kw", peak_kw, "a positive annual peak load [kW]")
+        require_positive("peak_kw", peak_kw)
         step = self.round_kw
         powers = {max(step, round(f * peak_kw / step) * step) for f in self.power_fraction_of_peak}
         return tuple(sorted(powers))
@@ -113,52 +116,38 @@ class SizingConfig:
         return [(p, h) for p in self.powers_kw(peak_kw) for h in durations]
 
 
-def _positive_number(value: Any) -> bool:
-    return (
-        not isinstance(value, bool)
-        and isinstance(value, (int, float))
-        and math.isfinite(value)
-        and value > 0
-    )
-
-
-def _check_list(key: str, values: Any, what: str, *, upper: float) -> None:
+def _check_list(key: str, values: tuple[float, ...], what: str, *, upper: float) -> None:
+    """A non-empty list of positive numbers up to ``upper``; an error names the element."""
     if not isinstance(values, (list, tuple)) or not values:
-        raise InputError(key, values, f"a non-empty list of {what}")
-    for value in values:
-        if not _positive_number(value) or value > upper:
-            raise InputError(key, values, f"a non-empty list of {what} ({value!r} is not)")
+        shown = list(values) if isinstance(values, tuple) else values  # as written in TOML
+        raise InputError(key, shown, f"a non-empty list of {what}")
+    for k, value in enumerate(values):
+        require_positive(f"{key}[{k}]", value)
+        if value > upper:
+            raise InputError(f"{key}[{k}]", value, f"a number <= {upper:g}")
 
 
-_KEYS = {
-    "power_kw",
-    "power_fraction_of_peak",
-    "round_kw",
-    "duration_h",
-    "top_k",
-    "workers",
-    "lp_check",
-    "lp_step",
-    "capex_sensitivity_fraction",
-}
+NUMBERS = list_of(FINITE, "a list of numbers, e.g. [1, 2]")
+
+SIZING_TABLE: TableSpec = table_spec(
+    "sizing",
+    SizingConfig,
+    kinds={
+        "power_kw": NUMBERS,
+        "power_fraction_of_peak": NUMBERS,
+        "round_kw": FINITE,
+        "duration_h": NUMBERS,
+        "lp_step": FieldKind(StrictStr, " or ".join(f'"{s}"' for s in LP_STEPS)),
+        "capex_sensitivity_fraction": FINITE,
+    },
+    schema_extra={"lp_step": {"enum": list(LP_STEPS)}},
+)
+"""The ``[sizing]`` table: the fields of SizingConfig."""
 
 
 def sizing_from_table(table: Any) -> SizingConfig:
     """A :class:`SizingConfig` from the parsed ``[sizing]`` table (errors name the key)."""
-    if not isinstance(table, dict):
-        raise InputError("sizing", table, "a [sizing] table")
-    for key, value in table.items():
-        if key not in _KEYS:
-            raise InputError(f"sizing.{key}", value, f"one of the keys {sorted(_KEYS)}")
-    kwargs: dict[str, Any] = {}
-    for key, value in table.items():
-        if key in ("power_kw", "power_fraction_of_peak", "duration_h"):
-            if not isinstance(value, list):
-                raise InputError(f"sizing.{key}", value, "a list of numbers, e.g. [1, 2]")
-            kwargs[key] = tuple(value)
-        else:
-            kwargs[key] = value
-    return SizingConfig(**kwargs)
+    return SizingConfig(**parse_table(SIZING_TABLE, table))
 
 
 def load_sizing_config(path: str | Path) -> tuple[BacktestConfig, SizingConfig]:

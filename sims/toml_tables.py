@@ -10,6 +10,10 @@ one :class:`core.errors.InputError` naming the TOML key (``battery.power_kw``), 
 what was expected. Ranges and cross-field rules stay in the dataclasses' ``__post_init__``,
 and their errors are renamed to the TOML key by :func:`build`.
 
+Nested tables and arrays (``[markets.columns]``, ``markets.products``,
+``[markets.volume_caps.<product>]``) are kinds with an element kind (:func:`list_of`,
+:func:`table_of`); their errors name the element (``markets.products[1]``).
+
 The same models give the JSON Schema of the file (:func:`table_schema`), from which the config
 reference in ``docs/`` is generated (:mod:`sims.config_reference`).
 """
@@ -28,6 +32,7 @@ from typing import Annotated, Any, Literal
 
 import pandas as pd
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -42,7 +47,17 @@ from pydantic import (
 
 from core.errors import InputError
 
-__all__ = ["FieldKind", "TableSpec", "build", "parse_table", "table_schema", "table_spec"]
+__all__ = [
+    "FieldKind",
+    "TableSpec",
+    "build",
+    "enum_kind",
+    "list_of",
+    "parse_table",
+    "table_of",
+    "table_schema",
+    "table_spec",
+]
 
 
 def _inf_text(value: Any) -> Any:
@@ -92,10 +107,15 @@ class FieldKind:
         The pydantic type of the TOML value.
     expected : str
         What the error message says was expected.
+    item : FieldKind or TableSpec, optional
+        The kind of each element of a list, or of each value of a table (:func:`list_of`,
+        :func:`table_of`); an error inside it names the element (``markets.products[1]``,
+        ``markets.columns.LMP``) and says what the element should be.
     """
 
     annotation: Any
     expected: str
+    item: FieldKind | TableSpec | None = None
 
 
 BOOL = FieldKind(StrictBool, "true or false")
@@ -110,9 +130,20 @@ LOCAL_TIME = FieldKind(LocalTime, "a local date or date-time, e.g. 2025-01-01")
 
 
 def enum_kind(cls: type[enum.Enum]) -> FieldKind:
-    """A key holding one of the values of ``cls``."""
+    """A key holding one of the values of ``cls``, read as the member of ``cls``."""
     values = tuple(m.value for m in cls)
-    return FieldKind(Literal[values], f"one of {list(values)}")
+    return FieldKind(Annotated[Literal[values], AfterValidator(cls)], f"one of {list(values)}")
+
+
+def list_of(item: FieldKind, expected: str) -> FieldKind:
+    """A TOML array whose elements are of kind ``item``, read as a tuple."""
+    return FieldKind(tuple[item.annotation, ...], expected, item)
+
+
+def table_of(item: FieldKind | TableSpec, expected: str) -> FieldKind:
+    """A TOML table of any keys whose values are of kind ``item`` (or tables of ``item``)."""
+    annotation = item.model if isinstance(item, TableSpec) else item.annotation
+    return FieldKind(dict[StrictStr, annotation], expected, item)
 
 
 def _kind_of(hint: Any) -> FieldKind:
@@ -174,7 +205,9 @@ class TableSpec:
     Parameters
     ----------
     name : str
-        The table's name (the prefix of its keys in errors).
+        The table's name: the prefix of its keys in errors (a table nested in another one,
+        e.g. ``markets.volume_caps.<product>``, is named by the path of its keys instead; its
+        name is its title in the reference).
     model : type[pydantic.BaseModel]
         The table's model (unknown keys forbidden).
     kinds : dict
@@ -250,7 +283,7 @@ def table_spec(
         if required_key:
             definitions[f.name] = (kind.annotation, Field(..., **info))
         else:
-            default = _json_default(f.default) if has_default else None
+            default = _json_default(f.default if has_default else f.default_factory())
             info["json_schema_extra"] = {**extras.get(f.name, {}), "default": default}
             definitions[f.name] = (kind.annotation | None, Field(None, **info))
         table_kinds[f.name] = kind
@@ -275,14 +308,62 @@ def table_spec(
 _ORDER = {"extra_forbidden": 0, "missing": 1}
 
 
+def _expected(node: FieldKind | TableSpec) -> str:
+    if isinstance(node, FieldKind):
+        return node.expected
+    return f"a table of the keys {sorted(node.kinds)}"
+
+
+def _locate(spec: TableSpec, loc: tuple[Any, ...]) -> tuple[str, FieldKind | TableSpec, int]:
+    """The TOML key of the error location ``loc``, the kind there and how many parts it used.
+
+    ``loc`` is pydantic's path (``("products", 1)``); parts past a kind without elements
+    (e.g. the member tags of a union) are not keys and are left out.
+    """
+    name, node, used = spec.name, spec, 0
+    for part in loc:
+        if isinstance(node, TableSpec) and part in node.kinds:
+            name, node = f"{name}.{part}", node.kinds[part]
+        elif isinstance(node, FieldKind) and node.item is not None:
+            name = f"{name}[{part}]" if isinstance(part, int) else f"{name}.{part}"
+            node = node.item
+        else:
+            break
+        used += 1
+    return name, node, used
+
+
+def _value_at(raw: Any, loc: tuple[Any, ...]) -> Any:
+    for part in loc:
+        raw = raw[part]
+    return raw
+
+
+def _input_error(spec: TableSpec, raw: dict[str, Any], error: Mapping[str, Any]) -> InputError:
+    """The :class:`InputError` of one pydantic error, naming the TOML key."""
+    loc = tuple(error["loc"])
+    if error["type"] in _ORDER:  # an unknown or missing key: the table holding it says more
+        name, table, _ = _locate(spec, loc[:-1])
+        assert isinstance(table, TableSpec)
+        key = f"{name}.{loc[-1]}"
+        if error["type"] == "extra_forbidden":
+            return InputError(key, _value_at(raw, loc), f"one of the keys {sorted(table.kinds)}")
+        return InputError(key, None, table.missing.get(str(loc[-1]), "a value"))
+    name, node, used = _locate(spec, loc)
+    return InputError(name, _value_at(raw, loc[:used]), _expected(node))
+
+
 def parse_table(spec: TableSpec, raw: Any) -> dict[str, Any]:
     """Validate the parsed table ``raw``; return the keys it gives, as Python values.
+
+    Nested tables come back as dicts of the keys they give, arrays as tuples.
 
     Raises
     ------
     InputError
-        Naming ``<table>.<key>``: an unknown key (first), a missing required key, or a value
-        of the wrong type.
+        Naming the TOML key (``<table>.<key>``, ``<table>.<key>[1]``,
+        ``<table>.<key>.<name>.<key>``): an unknown key (first), a missing required key, or a
+        value of the wrong type.
     """
     if not isinstance(raw, dict):
         raise InputError(spec.name, raw, f"a [{spec.name}] table")
@@ -290,15 +371,8 @@ def parse_table(spec: TableSpec, raw: Any) -> dict[str, Any]:
         parsed = spec.model.model_validate(raw)
     except ValidationError as exc:
         error = min(exc.errors(), key=lambda e: _ORDER.get(e["type"], 2))
-        key = str(error["loc"][0])
-        name = f"{spec.name}.{key}"
-        if error["type"] == "extra_forbidden":
-            allowed = sorted(spec.kinds)
-            raise InputError(name, raw[key], f"one of the keys {allowed}") from None
-        if error["type"] == "missing":
-            raise InputError(name, None, spec.missing.get(key, "a value")) from None
-        raise InputError(name, raw[key], spec.kinds[key].expected) from None
-    return {key: getattr(parsed, key) for key in parsed.model_fields_set}
+        raise _input_error(spec, raw, error) from None
+    return parsed.model_dump(exclude_unset=True)
 
 
 def build(table: str, factory: Callable[..., Any], **kwargs: Any) -> Any:

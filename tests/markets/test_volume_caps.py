@@ -9,7 +9,7 @@ from core.errors import InputError
 from markets.prices import MarketPrices
 from markets.products import Direction, Product
 from markets.tariff import Tariff
-from markets.volume_caps import VolumeCap, volume_caps_from_table
+from markets.volume_caps import VolumeCap
 from optimizer.battery import Battery
 from optimizer.dispatch import optimize_dispatch
 from optimizer.state import TerminalMode, TerminalSoc
@@ -98,35 +98,70 @@ def test_volume_cap_takes_the_smaller_cap_and_validates():
         capacity_streams([_product("reg_up")], volume_caps={"spin": VolumeCap(max_award_kw=1.0)})
 
 
-def test_config_table_converts_mw_and_names_bad_keys():
-    caps = volume_caps_from_table(
-        {"reg_up": {"requirement_share_fraction": 0.005, "requirement_mw": 400.0}},
-        products=["reg_up", "reg_down"],
-    )
-    assert caps["reg_up"].award_cap_kw == pytest.approx(2000.0)  # 0.5 % of 400 MW
-    with pytest.raises(InputError, match=r"markets\.volume_caps\.spin"):
-        volume_caps_from_table({"spin": {"max_award_kw": 1.0}}, products=["reg_up"])
-    with pytest.raises(InputError, match=r"markets\.volume_caps\.reg_up\.max_mw"):
-        volume_caps_from_table({"reg_up": {"max_mw": 1.0}}, products=["reg_up"])
-    with pytest.raises(InputError, match=r"markets\.volume_caps\.reg_up\.requirement_mw"):
-        volume_caps_from_table({"reg_up": {"requirement_mw": -4.0}}, products=["reg_up"])
-
-
-def test_backtest_config_carries_the_caps_into_the_streams(tmp_path):
-    from sims.markets import market_streams, markets_from_table
-
+def _markets_table(tmp_path, caps: dict) -> dict:
+    """A ``[markets]`` table offering ERCOT's reg_up with the volume caps ``caps``."""
     (tmp_path / "p.csv").write_text("timestamp,REGUP\n2024-07-01T00:00Z,5.0\n")
-    raw = {
+    return {
         "prices_csv": "p.csv",
         "iso": "ERCOT",
         "products": ["reg_up"],
         "columns": {"REGUP": "reg_up_usd_per_kw_h"},
         "assumptions": {"deployed_energy_price_column": "none"},
-        "volume_caps": {"reg_up": {"requirement_share_fraction": 0.5, "requirement_mw": 0.2}},
+        "volume_caps": caps,
     }
-    markets = markets_from_table(raw, base_dir=tmp_path)
+
+
+def test_backtest_config_converts_mw_and_carries_the_caps_into_the_streams(tmp_path):
+    from sims.markets import market_streams, markets_from_table
+
+    caps = {"reg_up": {"requirement_share_fraction": 0.5, "requirement_mw": 0.2}}
+    markets = markets_from_table(_markets_table(tmp_path, caps), base_dir=tmp_path)
+    assert markets.volume_caps["reg_up"].requirement_kw == pytest.approx(200.0)  # 0.2 MW
     (stream,) = market_streams(markets)
     assert stream.volume_cap.award_cap_kw == pytest.approx(100.0)  # half of 0.2 MW
-    raw["volume_caps"] = {"reg_down": {"max_award_kw": 1.0}}
-    with pytest.raises(InputError, match=r"markets\.volume_caps\.reg_down"):
-        markets_from_table(raw, base_dir=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("caps", "message"),
+    [
+        (
+            {"reg_down": {"max_award_kw": 1.0}},
+            "markets.volume_caps.reg_down: got 'reg_down'; "
+            "expected one of the offered products ['reg_up']",
+        ),
+        (
+            {"reg_up": {"max_mw": 1.0}},
+            "markets.volume_caps.reg_up.max_mw: got 1.0; expected one of the keys "
+            "['max_award_kw', 'requirement_mw', 'requirement_share_fraction']",
+        ),
+        (
+            {"reg_up": {"requirement_share_fraction": 0.1, "requirement_mw": -4.0}},
+            "markets.volume_caps.reg_up.requirement_mw: got -4.0; expected a number > 0",
+        ),
+        (
+            {"reg_up": {"requirement_share_fraction": 0.1}},
+            "markets.volume_caps.reg_up.requirement_mw: got None; expected both "
+            "requirement_share_fraction and requirement_mw, or neither",
+        ),
+        (
+            {"reg_up": {}},
+            "markets.volume_caps.reg_up: got {}; expected max_award_kw, or "
+            "requirement_share_fraction with requirement_mw",
+        ),
+        (
+            {"reg_up": {"max_award_kw": "250"}},
+            "markets.volume_caps.reg_up.max_award_kw: got '250'; expected a finite number",
+        ),
+        (
+            {"reg_up": 250.0},
+            "markets.volume_caps.reg_up: got 250.0; expected a table of the keys "
+            "['max_award_kw', 'requirement_mw', 'requirement_share_fraction']",
+        ),
+    ],
+)
+def test_config_errors_name_the_toml_key(tmp_path, caps, message):
+    from sims.markets import markets_from_table
+
+    with pytest.raises(InputError) as caught:
+        markets_from_table(_markets_table(tmp_path, caps), base_dir=tmp_path)
+    assert str(caught.value) == message

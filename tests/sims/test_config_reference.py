@@ -10,10 +10,13 @@ import pytest
 
 from core.errors import InputError
 from forecasting.pv import PVSystemSpec
+from markets.volume_caps import VolumeCap
 from optimizer.battery import Battery
 from sims.config import DispatchConfig, ForecastConfig, SiteConfig, TariffConfig, load_config
 from sims.config_reference import config_markdown, config_schema, schema_text
 from sims.finance import FinanceInputs
+from sims.markets import MarketsConfig
+from sims.sizing_config import SizingConfig
 from tests.conftest import REPO_ROOT
 from tests.sims.helpers import write_site
 
@@ -44,12 +47,24 @@ def _fields(cls: type) -> set[str]:
         ("dispatch", _fields(DispatchConfig)),
         ("finance", _fields(FinanceInputs)),
         ("pv_system", _fields(PVSystemSpec)),
+        ("markets", _fields(MarketsConfig) | {"price_unit", "assumptions"}),
+        ("sizing", _fields(SizingConfig)),
     ],
 )
 def test_schema_lists_every_key_of_the_dataclasses(table, keys):
     schema = json.loads(schema_text())
     assert set(schema["properties"][table]["properties"]) == keys
     assert schema["properties"][table]["additionalProperties"] is False
+
+
+def test_nested_tables_are_defined_at_the_root_of_the_schema():
+    # a "$ref" of "#/$defs/..." is read from the root of the document, not from its table
+    schema = json.loads(schema_text())
+    caps = schema["properties"]["markets"]["properties"]["volume_caps"]["anyOf"][0]
+    name = caps["additionalProperties"]["$ref"].removeprefix("#/$defs/")
+    keys = _fields(VolumeCap) - {"requirement_kw"} | {"requirement_mw"}  # MW in the TOML
+    assert set(schema["$defs"][name]["properties"]) == keys
+    assert all("$defs" not in table for table in schema["properties"].values())
 
 
 def test_schema_requires_what_the_loader_requires(tmp_path):

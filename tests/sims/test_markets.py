@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ from optimizer import Battery
 from sims.backtest import run_backtest
 from sims.config import load_config
 from sims.market_settlement import settle_markets
-from sims.markets import MarketsConfig
+from sims.markets import MarketsConfig, markets_from_table
 
 TZ = "America/Los_Angeles"
 LOAD_KW = 50.0  # constant site load: far above the battery's 10 kW, so the site never exports
@@ -237,6 +238,86 @@ def test_config_errors_name_the_toml_key(tmp_path, markets, key):
     with pytest.raises(InputError) as err:
         load_config(path)
     assert err.value.field == key
+
+
+MARKETS_KEYS = (
+    "['assumptions', 'columns', 'iso', 'max_award_kw', 'price_unit', 'prices_csv', "
+    "'products', 'time_column', 'time_label', 'volume_caps', 'wholesale_energy', "
+    "'wholesale_price_column']"
+)
+
+
+@pytest.mark.parametrize(
+    ("markets", "message"),
+    [
+        (
+            REGULATION.replace('["reg_up"]', '["reg_up", 3]'),
+            "markets.products[1]: got 3; expected a product name",
+        ),
+        (
+            REGULATION.replace('["reg_up"]', '"reg_up"'),
+            "markets.products: got 'reg_up'; expected a list of product names",
+        ),
+        (
+            REGULATION.replace('["reg_up"]', '["reg_up", "reg_sideways"]'),
+            "markets.products[1]: got 'reg_sideways'; expected one of "
+            "['reg_up', 'reg_down', 'rrs', 'ecrs', 'nonspin'] (ERCOT)",
+        ),
+        (
+            REGULATION.replace('"reg_up_usd_per_kw_h"', "5"),
+            'markets.columns.regup: got 5; expected a price column name, e.g. "energy_da_usd_per_kwh"',
+        ),
+        (
+            REGULATION.replace("max_award_kw = 10.0", 'max_award_kw = "10"'),
+            "markets.max_award_kw: got '10'; expected a finite number",
+        ),
+        (
+            REGULATION.replace(
+                "regulation_deployed_fraction = 0.0", "regulation_deployed_fraction = [0.0]"
+            ),
+            "markets.assumptions.regulation_deployed_fraction: got [0.0]; expected a number, bool "
+            "or string",
+        ),
+        (
+            WHOLESALE.replace(
+                "wholesale_energy = true", 'wholesale_energy = true\ntime_label = "middle"'
+            ),
+            "markets.time_label: got 'middle'; expected one of ['beginning', 'ending']",
+        ),
+        (
+            WHOLESALE.replace('time_column = "time"', 'colour = "red"'),
+            f"markets.colour: got 'red'; expected one of the keys {MARKETS_KEYS}",
+        ),
+        (
+            WHOLESALE.replace('prices_csv = "prices.csv"', ""),
+            "markets.prices_csv: got None; expected the path of a CSV of prices",
+        ),
+        (
+            WHOLESALE.replace('[markets.columns]\nlmp = "energy_da_usd_per_kwh"', ""),
+            "markets.columns: got None; expected a [markets.columns] table of CSV column = "
+            "price column name",
+        ),
+        (
+            WHOLESALE.replace('lmp = "energy_da_usd_per_kwh"', ""),
+            "markets.columns: got {}; expected at least one CSV column = price column name",
+        ),
+        (
+            WHOLESALE.replace(
+                'lmp = "energy_da_usd_per_kwh"',
+                'a = "energy_da_usd_per_kwh"\nb = "energy_da_usd_per_kwh"',
+            ),
+            "markets.columns.a: got 'energy_da_usd_per_kwh'; expected a name mapped only once",
+        ),
+    ],
+)
+def test_config_errors_say_key_value_and_what_was_expected(tmp_path, markets, message):
+    """Each message written out by hand: the converter's (types, unknown and missing keys)
+    and the reader's and MarketsConfig's (presets, ranges, cross-field rules)."""
+    (tmp_path / "prices.csv").write_text("time,lmp\n2024-03-01T00:00-08:00,20.0\n")
+    raw = tomllib.loads("[markets]\n" + markets)["markets"]
+    with pytest.raises(InputError) as err:
+        markets_from_table(raw, base_dir=tmp_path)
+    assert str(err.value) == message
 
 
 def test_prices_that_do_not_cover_the_period_are_refused_before_any_solve(tmp_path):

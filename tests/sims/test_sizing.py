@@ -34,9 +34,9 @@ def _site(folder: Path, sizing: str, *, days: int = 6) -> Path:
     [
         ("duration_h = []", "sizing.duration_h"),
         ('duration_h = "2"', "sizing.duration_h"),
-        ("duration_h = [1, -2]", "sizing.duration_h"),
-        ("power_fraction_of_peak = [0.2, 1.5]", "sizing.power_fraction_of_peak"),
-        ("power_kw = [0]", "sizing.power_kw"),
+        ("duration_h = [1, -2]", "sizing.duration_h[1]"),
+        ("power_fraction_of_peak = [0.2, 1.5]", "sizing.power_fraction_of_peak[1]"),
+        ("power_kw = [0]", "sizing.power_kw[0]"),
         ("top_k = 0", "sizing.top_k"),
         ("top_k = 1.5", "sizing.top_k"),
         ("workers = true", "sizing.workers"),
@@ -52,6 +52,46 @@ def test_bad_sizing_table_names_the_key(tmp_path: Path, line: str, key: str) -> 
     with pytest.raises(InputError) as caught:
         load_sizing_config(path)
     assert caught.value.field == key
+
+
+SIZING_KEYS = (
+    "['capex_sensitivity_fraction', 'duration_h', 'lp_check', 'lp_step', "
+    "'power_fraction_of_peak', 'power_kw', 'round_kw', 'top_k', 'workers']"
+)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('duration_h = "2"', "sizing.duration_h: got '2'; expected a list of numbers, e.g. [1, 2]"),
+        ('duration_h = [1, "2"]', "sizing.duration_h[1]: got '2'; expected a finite number"),
+        ("power_kw = [100, nan]", "sizing.power_kw[1]: got nan; expected a finite number"),
+        ("top_k = 1.5", "sizing.top_k: got 1.5; expected an integer"),
+        ("lp_check = 1", "sizing.lp_check: got 1; expected true or false"),
+        ("lp_step = 2", 'sizing.lp_step: got 2; expected "1h" or "site"'),
+        ("grid = 3", f"sizing.grid: got 3; expected one of the keys {SIZING_KEYS}"),
+        (
+            "duration_h = []",
+            "sizing.duration_h: got []; expected a non-empty list of positive durations [h]",
+        ),
+        ("duration_h = [1, -2]", "sizing.duration_h[1]: got -2.0; expected a number > 0"),
+        ("duration_h = [2000]", "sizing.duration_h[0]: got 2000.0; expected a number <= 1000"),
+        (
+            "power_fraction_of_peak = [0.2, 1.5]",
+            "sizing.power_fraction_of_peak[1]: got 1.5; expected a number <= 1",
+        ),
+        ('lp_step = "2h"', "sizing.lp_step: got '2h'; expected one of ['1h', 'site']"),
+    ],
+)
+def test_sizing_errors_say_key_value_and_what_was_expected(
+    tmp_path: Path, line: str, message: str
+) -> None:
+    """Types and unknown keys from the converter, ranges from SizingConfig; [sizing] has no
+    required key. Each message is written out by hand."""
+    path = _site(tmp_path, line + "\n")
+    with pytest.raises(InputError) as caught:
+        load_sizing_config(path)
+    assert str(caught.value) == message
 
 
 def test_a_sizing_value_that_is_not_a_table_is_refused(tmp_path: Path) -> None:
