@@ -140,6 +140,8 @@ class Controller:
             if settings.intraday_guard and settings.history_days > 0
             else None
         )
+        self._lower_provisional = settings.lower_provisional and self._guard is not None
+        self._provisional: set[WindowKey] = set()
         self.plans: list[dict[str, Any]] = []
         self.forecast_s = 0.0
         self.optimize_s = 0.0
@@ -329,6 +331,10 @@ class Controller:
             paid = self._actual.get(key, 0.0)
             level = holdable.get(key[1:], 0.0)
             self._targets[key] = max(paid, level) if level > 0 else max(paid, peaks[key])
+            if level > 0 or not self._lower_provisional:
+                self._provisional.discard(key)
+            else:
+                self._provisional.add(key)
 
     def _history_reserve(self, month: int, holdable: Mapping) -> np.ndarray:
         """Energy to keep after each clock slot to hold ``month``'s targets on recent days."""
@@ -368,6 +374,7 @@ class Controller:
         for store in (self._targets, self._actual):
             for key in [k for k in store if k[0] < month_key]:
                 del store[key]
+        self._provisional = {key for key in self._provisional if key[0] >= month_key}
 
     # -- every interval ---------------------------------------------------------------------
     def _position(self, now: pd.Timestamp) -> int:
@@ -435,6 +442,7 @@ class Controller:
                 targets_kw=self._targets,
                 target_kw=target,
                 reserve_kwh=reserve,
+                floors_kw={key: self._actual.get(key, 0.0) for key in self._provisional},
             )
         if self.settings.hold_targets:
             charge, discharge = realtime_setpoint(

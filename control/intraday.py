@@ -28,10 +28,17 @@ import pandas as pd
 
 from control.plan import Plan
 from control.realtime import energy_need_kwh
-from control.targets import WindowKey, target_raise_kw
+from control.targets import WindowKey, WindowMap, target_raise_kw
 from optimizer.battery import Battery
 
-__all__ = ["ErrorMemory", "GuardResult", "IntradayGuard", "guard_today"]
+__all__ = [
+    "ErrorMemory",
+    "GuardResult",
+    "IntradayGuard",
+    "corrected_rest",
+    "guard_today",
+    "lowered_targets",
+]
 
 _TOL_KWH = 1e-6
 
@@ -103,6 +110,77 @@ class GuardResult:
     """Energy above ``soc_min_kwh`` to keep at the end of the interval [kWh]."""
 
 
+def corrected_rest(
+    plan: Plan, k: int, correction_kw: np.ndarray, net_kw: float
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The rest of today's net load from step ``k``, corrected: ``(point, high)`` [kW].
+
+    The point forecast plus the expected error, the high scenario plus its upward part; the
+    first step is the metered ``net_kw``. None where the forecast is not finite.
+    """
+    end = int(plan.day_end[k])
+    extra = correction_kw[: end - k]
+    point = plan.load[k:end] + extra - plan.pv[k:end]
+    high = plan.high_net[k:end] + np.maximum(extra, 0.0)
+    if not (np.all(np.isfinite(point)) and np.all(np.isfinite(high))):
+        return None
+    point[0] = high[0] = net_kw
+    return point, high
+
+
+def lowered_targets(
+    windows: WindowMap,
+    targets_kw: Mapping[WindowKey, float],
+    floors_kw: Mapping[WindowKey, float],
+    point_kw: np.ndarray,
+    *,
+    available_kwh: float,
+    battery: Battery,
+    dt_h: float,
+    ceiling_kw: np.ndarray,
+    resolution_kw: float = 0.05,
+) -> np.ndarray | None:
+    """Provisional targets lowered as far as ``available_kwh`` holds them over ``point_kw``.
+
+    The windows in ``floors_kw`` are lowered together by one amount, each never below its
+    floor (the peak already paid); the others keep their targets. The lowered per-step
+    targets of ``windows`` (today's rest, aligned with ``point_kw``) are those of the largest
+    amount whose excesses the discharge rating covers and whose energy need at the first step
+    (:func:`~control.realtime.energy_need_kwh`) the stored energy covers, to ``resolution_kw``;
+    None when no lowering holds.
+    """
+    depth = max((targets_kw[key] - floor for key, floor in floors_kw.items()), default=0.0)
+    if depth <= resolution_kw:
+        return None
+
+    def shifted(amount: float) -> np.ndarray:
+        return windows.targets(
+            {
+                key: max(value - amount, floors_kw[key]) if key in floors_kw else value
+                for key, value in targets_kw.items()
+            }
+        )
+
+    def holds(target: np.ndarray) -> bool:
+        finite = np.isfinite(target)
+        if np.any(point_kw[finite] - target[finite] > battery.discharge_rating_kw):
+            return False
+        need = energy_need_kwh(point_kw, target, battery, dt_h, ceiling_kw=ceiling_kw)
+        return float(need[0]) <= available_kwh + _TOL_KWH
+
+    deepest = shifted(depth)
+    if holds(deepest):
+        return deepest
+    low, high = 0.0, depth
+    while high - low > resolution_kw:
+        middle = 0.5 * (low + high)
+        if holds(shifted(middle)):
+            low = middle
+        else:
+            high = middle
+    return shifted(low) if low > 0.0 else None
+
+
 def guard_today(
     plan: Plan,
     k: int,
@@ -136,17 +214,15 @@ def guard_today(
     dt_h : float
         Step length [h].
     """
-    end = int(plan.day_end[k])
     # a cheap bound first: no corrected step of today can exceed the lowest target
     bound = max(net_kw, plan.high_rest_max[k] + max(float(correction_kw[0]), 0.0))
     if bound <= targets_kw.min():
         return GuardResult(0.0, 0.0)
-    extra = correction_kw[: end - k]
-    point = plan.load[k:end] + extra - plan.pv[k:end]
-    high = plan.high_net[k:end] + np.maximum(extra, 0.0)
-    if not (np.all(np.isfinite(point)) and np.all(np.isfinite(high))):
+    corrected = corrected_rest(plan, k, correction_kw, net_kw)
+    if corrected is None:
         return GuardResult(0.0, 0.0)
-    point[0] = high[0] = net_kw
+    point, high = corrected
+    end = int(plan.day_end[k])
     if not np.any(high > targets_kw):
         return GuardResult(0.0, 0.0)
     ceiling = plan.ceiling[k:end]
@@ -195,13 +271,18 @@ class IntradayGuard:
         targets_kw: Mapping[WindowKey, float],
         target_kw: float,
         reserve_kwh: float,
+        floors_kw: Mapping[WindowKey, float] | None = None,
     ) -> tuple[float, float]:
         """The interval's target [kW] and reserve [kWh, absolute] after the guard.
 
         ``targets_kw`` are the month's targets per window, ``target_kw`` and ``reserve_kwh``
         what the plan and the history give for this interval. The raise is decided anew every
         interval from the stored energy and the corrected rest of the day (a peak it lets
-        through is metered and becomes the month's target as usual).
+        through is metered and becomes the month's target as usual). ``floors_kw`` names the
+        provisional windows (targets from a plan's forecast, no completed day behind them) with
+        the peak already paid in each: where no raise is needed they are lowered, never below
+        that peak, as far as the stored energy holds them over the corrected rest of the day
+        (:func:`lowered_targets`).
         """
         self._errors.observe(load_kw, plan.load[k])
         end = int(plan.day_end[k])
@@ -209,15 +290,37 @@ class IntradayGuard:
         if key != self._targets_key:  # the plan or a target changed: map the targets again
             self._targets_key, self._plan_targets = key, plan.windows.targets(targets_kw)
         b = self._battery
+        available = max(soc_kwh - b.soc_min_kwh, 0.0)
+        correction = self._errors.correction_kw(end - k)
         result = guard_today(
             plan,
             k,
             targets_kw=self._plan_targets[k:end],
-            correction_kw=self._errors.correction_kw(end - k),
+            correction_kw=correction,
             net_kw=net_kw,
-            available_kwh=max(soc_kwh - b.soc_min_kwh, 0.0),
+            available_kwh=available,
             battery=b,
             dt_h=self._dt_h,
         )
         reserve = min(max(reserve_kwh, b.soc_min_kwh + result.reserve_kwh), b.soc_max_kwh)
+        if floors_kw and result.raise_kw == 0.0:
+            corrected = corrected_rest(plan, k, correction, net_kw)
+            lowered = None
+            if corrected is not None:
+                lowered = lowered_targets(
+                    plan.windows[k:end],
+                    targets_kw,
+                    floors_kw,
+                    corrected[0],
+                    available_kwh=available,
+                    battery=b,
+                    dt_h=self._dt_h,
+                    ceiling_kw=plan.ceiling[k:end],
+                )
+            if lowered is not None:
+                need = energy_need_kwh(
+                    corrected[1], lowered, b, self._dt_h, ceiling_kw=plan.ceiling[k:end]
+                )
+                reserve = min(max(reserve, b.soc_min_kwh + float(need[1])), b.soc_max_kwh)
+                return float(lowered[0]), reserve
         return target_kw + result.raise_kw, reserve

@@ -118,6 +118,12 @@ class ControlSettings:
         than its forecast then starts with all the energy there is, and the energy costs no
         more than any later charging would. Discharge rules are unchanged. Needs
         ``history_days > 0`` (off in the perfect-foresight bounds, which follow their plans).
+    lower_provisional : bool, default True
+        Where a window's target is provisional (the plan's peak on its forecast: no completed
+        day of the month floors it yet, e.g. a month's first day), the intraday guard also
+        lowers it, never below the peak already paid, as far as the stored energy holds it
+        over the corrected rest of the day: a forecast that was too high then does not set the
+        month's peak. Needs ``intraday_guard``.
     """
 
     cadence: Cadence = Cadence.DAILY
@@ -135,6 +141,7 @@ class ControlSettings:
     floor_days: int | None = None
     floor_this_month: bool = True
     fill_when_cheapest: bool = True
+    lower_provisional: bool = True
 
     def __post_init__(self) -> None:
         for name, kind in (("cadence", Cadence), ("horizon", Horizon), ("fallback", Fallback)):
@@ -166,6 +173,7 @@ class ControlSettings:
             "intraday_guard",
             "floor_this_month",
             "fill_when_cheapest",
+            "lower_provisional",
         ):
             if not isinstance(getattr(self, name), bool):
                 raise InputError(f"ControlSettings.{name}", getattr(self, name), "a boolean")

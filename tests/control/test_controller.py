@@ -120,7 +120,14 @@ def test_the_reserve_is_held_against_the_plans_arbitrage():
     powers = {index[0]: ([0.0] * 4, [80.0, 0.0, 0.0, 0.0])}
     battery = _lossless(100, 100)
     controller, _ = _controller(
-        battery, index, point, high, powers, lookahead_h=4, plan_on_high=False
+        battery,
+        index,
+        point,
+        high,
+        powers,
+        lookahead_h=4,
+        plan_on_high=False,
+        lower_provisional=False,
     )
     actual = [50.0, 50.0, 50.0, 190.0]
     soc, grid = 100.0, []

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from control.intraday import ErrorMemory, guard_today
+from control.intraday import ErrorMemory, guard_today, lowered_targets
 from control.plan import Plan, day_ends, rest_of_day_max
 from control.targets import WindowMap
 from optimizer.battery import Battery
@@ -156,3 +156,55 @@ def test_rest_of_day_max_restarts_at_each_midnight():
     np.testing.assert_array_equal(
         rest_of_day_max(values, np.array([3, 3, 3, 6, 6, 6])), [5.0, 5.0, 2.0, 9.0, 4.0, 4.0]
     )
+
+
+def _windows(tou: list[int]) -> WindowMap:
+    n = len(tou)
+    month = 2024 * 12 + 3
+    return WindowMap(month_key=np.full(n, month), flat=np.ones(n, dtype=bool), tou=np.array(tou))
+
+
+FLAT, PEAK = (2024 * 12 + 3, "flat", 0), (2024 * 12 + 3, "tou", 1)
+
+
+def _lowered(point, targets, floors, *, power_kw=100.0, available_kwh=100.0, tou=None):
+    battery = Battery(
+        power_kw=power_kw, energy_kwh=200.0, charge_efficiency=1.0, discharge_efficiency=1.0
+    )
+    point = np.array(point, dtype=float)
+    return lowered_targets(
+        _windows(tou or [-1] * len(point)),
+        targets,
+        floors,
+        point,
+        available_kwh=available_kwh,
+        battery=battery,
+        dt_h=1.0,
+        ceiling_kw=point.copy(),  # no room to recharge: the need is the excess summed
+    )
+
+
+def test_a_provisional_target_is_lowered_to_the_least_level_the_energy_holds():
+    # 4 h of 50 kW, 100 kWh stored: holding L takes 4 x (50 - L) kWh, so L = 25 kW
+    lowered = _lowered([50.0] * 4, {FLAT: 50.0}, {FLAT: 0.0})
+    assert lowered == pytest.approx([25.0] * 4, abs=0.05)
+    assert np.all(lowered >= 25.0)  # never a level the energy cannot hold
+
+
+def test_the_lowering_stops_at_the_peak_already_paid_and_at_the_discharge_rating():
+    # paid 40 kW: no lower, although 100 kWh would hold 25
+    assert _lowered([50.0] * 4, {FLAT: 50.0}, {FLAT: 40.0}) == pytest.approx([40.0] * 4)
+    # a 10 kW battery shaves a 50 kW load to 40 at best, whatever it stores
+    lowered = _lowered([50.0] * 4, {FLAT: 50.0}, {FLAT: 0.0}, power_kw=10.0)
+    assert lowered == pytest.approx([40.0] * 4, abs=0.05)
+    # nothing to lower: the target is the paid peak already
+    assert _lowered([50.0] * 4, {FLAT: 40.0}, {FLAT: 40.0}) is None
+
+
+def test_a_window_with_a_floor_keeps_its_target():
+    # the flat window (every hour) is floored at 45 kW and not lowered; the on-peak TOU window
+    # (hours 2-3) is provisional (paid 0). Holding 45 in hours 0-1 takes 10 kWh; the other
+    # 90 kWh hold the on-peak hours at L: 2 x (50 - L) = 90, L = 5 kW
+    lowered = _lowered([50.0] * 4, {FLAT: 45.0, PEAK: 50.0}, {PEAK: 0.0}, tou=[-1, -1, 1, 1])
+    assert lowered[:2] == pytest.approx([45.0, 45.0])
+    assert lowered[2:] == pytest.approx([5.0, 5.0], abs=0.05)
