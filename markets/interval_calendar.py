@@ -67,7 +67,7 @@ class IntervalCalendar:
         key = np.asarray(local.year, dtype=np.int64) * 12 + np.asarray(local.month) - 1
         tariff = self._tariff
         n = len(local)
-        energy = tariff.energy_period(local) if tariff.energy is not None else np.zeros(n, int)
+        energy = tariff.energy_period(local) if tariff.energy is not None else np.zeros(n, np.int64)
         demand = np.zeros((0, n), dtype=np.int64)
         parts = tariff.peak_charges()
         if parts:

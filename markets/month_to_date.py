@@ -39,7 +39,8 @@ class MonthToDateUsage:
         hours) when the tariff has no energy charges.
     demand_peaks_kw : Mapping of str to tuple of float, default empty
         The same as ``tou_peak_kw`` for each further peak charge of
-        :data:`markets.tariff_terms.PEAK_CHARGES`, by its ``name`` (see :meth:`peak_kw`).
+        :data:`markets.tariff_terms.PEAK_CHARGES` the tariff has, by its ``name`` (see
+        :meth:`peak_kw`).
     """
 
     month: pd.Period
@@ -56,7 +57,7 @@ class MonthToDateUsage:
     ) -> MonthToDateUsage:
         """The usage with the peaks of each peak charge (by ``name``) in its field."""
         tou = TouDemandCharges.name
-        others = {name: tuple(kw) for name, kw in peaks_kw.items() if name != tou}
+        others = {name: tuple(kw) for name, kw in peaks_kw.items() if name != tou and len(kw)}
         return cls(tou_peak_kw=tuple(peaks_kw.get(tou, ())), demand_peaks_kw=others, **fields)
 
     def peak_kw(self, name: str) -> tuple[float, ...]:

@@ -9,9 +9,10 @@ except the peak charges, each in its own module such as :mod:`markets.tou_demand
 objective can never disagree on what a tariff says.
 
 Import layering (no circles): ``tariff_parts``, ``urdb_charges`` <- ``peak_charges`` <- each
-peak charge's module <- ``tariff_terms`` <- ``urdb``, ``meter`` <- ``bill`` <- ``tariff``. The
-URDB reader returns the fields of a tariff and the bill engine accepts any
-:class:`~markets.tariff_terms.TariffTerms`, so neither imports this module.
+peak charge's module <- ``tariff_terms``, ``month_to_date`` <- ``urdb``, ``meter`` <- ``bill``
+<- ``tariff`` (see ``docs/tariff_parts.md``). The URDB reader returns the fields of a tariff
+and the bill engine accepts any :class:`~markets.tariff_terms.TariffTerms`, so neither imports
+this module.
 
 Conventions (as in URDB): periods are 0-indexed; a schedule is 12 months x 24 hours of period
 indexes, evaluated in the site's local time on the *start* of each interval; tier limits are
