@@ -21,11 +21,11 @@ Tiers
     tiers this is ``E_p * rate_p``. Demand tiers apply to the billed peak of each period.
 Demand [kW]
     Demand is the highest interval-average import of the month (flat) or of the month's
-    intervals in each period of a peak charge (TOU demand); exports count as zero demand. If the tariff has a
-    ``demand_window_minutes`` longer than the data step, demand is averaged over fixed,
-    clock-aligned blocks of that length (blocks aligned to the UTC epoch, which is the local
-    clock for windows that divide an hour), the common utility practice and what an interval
-    meter records; not a rolling window. A block takes the month and period of its first
+    intervals in each period of a peak charge (TOU demand); exports count as zero demand. If
+    the tariff has a ``demand_window_minutes`` longer than the data step, demand is averaged
+    over fixed, clock-aligned blocks of that length (blocks aligned to the UTC epoch, which is
+    the local clock for windows that divide an hour), the common utility practice and what an
+    interval meter records; not a rolling window. A block takes the month and period of its first
     interval; a block cut by the start or end of the data averages the intervals present. The
     window must be a whole number of data steps; a window shorter than the step uses the step.
 Ratchet
@@ -110,8 +110,9 @@ class Bill:
         ``minimum_usd``, ``export_credit_usd`` (a positive credit, subtracted), ``total_usd``
         [$]; ``import_kwh``, ``export_kwh`` [kWh]; ``peak_flat_kw`` (measured),
         ``billed_flat_kw`` (after the ratchet) [kW]; ``peak_<name>_period_<p>_kw`` per period
-        of each peak charge the tariff has (``peak_tou_period_<p>_kw`` for TOU demand) [kW]; ``import_period_<p>_kwh`` and ``export_period_<p>_kwh`` per energy period
-        [kWh]; ``days_present`` (local calendar days with data).
+        of each peak charge the tariff has (``peak_tou_period_<p>_kw`` for TOU demand) [kW];
+        ``import_period_<p>_kwh`` and ``export_period_<p>_kwh`` per energy period [kWh];
+        ``days_present`` (local calendar days with data).
     total_usd : float
         Sum of ``monthly.total_usd`` [$].
     tariff_name : str

@@ -5,8 +5,9 @@ day with the previous one), and the tariff's weekend/holiday calendar dominates 
 horizon's preparation. :class:`CalendarCache` computes the lookups of a block of 32 UTC days
 of labels on the horizon's step grid at a time and assembles any window from those blocks
 with numpy indexing. The values are exactly those of the tariff's own lookups
-(``Tariff.energy_period``, each peak charge's ``period_of``, the local billing month), computed on
-the block's labels. Steps that do not divide a day are looked up directly, without the cache.
+(``Tariff.energy_period``, each peak charge's ``period_of``, the local billing month),
+computed on the block's labels. Steps that do not divide a day are looked up directly,
+without the cache.
 """
 
 from __future__ import annotations

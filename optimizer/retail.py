@@ -39,9 +39,9 @@ def retail_streams(tariff: Tariff, battery: Battery) -> list[Stream]:
     Each stream of :data:`RETAIL_STREAMS` decides (``for_tariff``, by default ``applies``):
     ``energy`` if the tariff has energy charges; ``export`` unless exports earn nothing;
     ``demand_flat`` for flat demand charges; ``demand_<name>`` for each peak charge
-    (``demand_tou``, see :mod:`markets.peak_charges`); ``ratchet`` for a demand ratchet; ``degradation`` if the
-    battery's wear cost is positive; ``terminal`` always (it is reported only when the terminal
-    condition values stored energy).
+    (``demand_tou``, see :mod:`markets.peak_charges`); ``ratchet`` for a demand ratchet;
+    ``degradation`` if the battery's wear cost is positive; ``terminal`` always (it is
+    reported only when the terminal condition values stored energy).
     """
     return [stream for cls in RETAIL_STREAMS for stream in cls.for_tariff(tariff, battery)]
 
