@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -109,10 +109,6 @@ def floored(mtd: MonthToDate, holdable: Mapping[tuple[str, int], float], n_tou: 
     """``mtd`` with its peaks raised to the history's holdable levels."""
     peaks = mtd.tou_peak_kw or (0.0,) * n_tou
     tou = tuple(max(value, holdable.get(("tou", p), 0.0)) for p, value in enumerate(peaks))
-    return MonthToDate(
-        flat_peak_kw=max(mtd.flat_peak_kw, holdable.get(("flat", 0), 0.0)),
-        tou_peak_kw=tou,
-        ratchet_peak_kw=mtd.ratchet_peak_kw,
-        import_kwh_by_period=mtd.import_kwh_by_period,
-        export_kwh_by_period=mtd.export_kwh_by_period,
+    return replace(
+        mtd, flat_peak_kw=max(mtd.flat_peak_kw, holdable.get(("flat", 0), 0.0)), tou_peak_kw=tou
     )

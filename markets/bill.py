@@ -21,11 +21,11 @@ Tiers
     tiers this is ``E_p * rate_p``. Demand tiers apply to the billed peak of each period.
 Demand [kW]
     Demand is the highest interval-average import of the month (flat) or of the month's
-    intervals in each TOU demand period; exports count as zero demand. If the tariff has a
-    ``demand_window_minutes`` longer than the data step, demand is averaged over fixed,
-    clock-aligned blocks of that length (blocks aligned to the UTC epoch, which is the local
-    clock for windows that divide an hour), the common utility practice and what an interval
-    meter records; not a rolling window. A block takes the month and period of its first
+    intervals in each period of a peak charge (TOU demand); exports count as zero demand. If
+    the tariff has a ``demand_window_minutes`` longer than the data step, demand is averaged
+    over fixed, clock-aligned blocks of that length (blocks aligned to the UTC epoch, which is
+    the local clock for windows that divide an hour), the common utility practice and what an
+    interval meter records; not a rolling window. A block takes the month and period of its first
     interval; a block cut by the start or end of the data averages the intervals present. The
     window must be a whole number of data steps; a window shorter than the step uses the step.
 Ratchet
@@ -55,7 +55,8 @@ Fixed and minimum charges; partial months
     year's total, booked in its last month in the data.
 Total
     ``total_usd = energy_usd + demand_flat_usd + demand_tou_usd + fixed_usd + minimum_usd
-    - export_credit_usd``.
+    - export_credit_usd``, with one ``demand_<name>_usd`` per peak charge (TOU demand is
+    ``demand_tou_usd``; see :mod:`markets.peak_charges`), each summed after the flat demand.
 """
 
 from __future__ import annotations
@@ -71,8 +72,8 @@ import pandas as pd
 from core.errors import InputError
 from core.validation import require_nonnegative, validate_series
 from markets.meter import MonthToDateUsage, ratchet_reference_kw
-from markets.tariff_parts import DemandTier, EnergyTier, ExportMode
-from markets.tariff_terms import TariffTerms
+from markets.tariff_parts import ExportMode, tier_cost
+from markets.tariff_terms import PEAK_CHARGES, TariffTerms
 
 if TYPE_CHECKING:  # markets.tariff imports this module for Tariff.bill
     from markets.tariff import Tariff
@@ -87,13 +88,14 @@ _NS_PER_DAY = 24 * _NS_PER_H
 CHARGE_COLUMNS = (
     "energy_usd",
     "demand_flat_usd",
-    "demand_tou_usd",
+    *(f"demand_{kind.name}_usd" for kind in PEAK_CHARGES),
     "fixed_usd",
     "minimum_usd",
     "export_credit_usd",
     "total_usd",
 )
-"""The money columns of :attr:`Bill.monthly`, in order."""
+"""The money columns of :attr:`Bill.monthly`, in order (one ``demand_<name>_usd`` per peak
+charge of :data:`markets.tariff_terms.PEAK_CHARGES`, e.g. ``demand_tou_usd``)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -107,9 +109,10 @@ class Bill:
         ``energy_usd``, ``demand_flat_usd``, ``demand_tou_usd``, ``fixed_usd``,
         ``minimum_usd``, ``export_credit_usd`` (a positive credit, subtracted), ``total_usd``
         [$]; ``import_kwh``, ``export_kwh`` [kWh]; ``peak_flat_kw`` (measured),
-        ``billed_flat_kw`` (after the ratchet) [kW]; ``peak_tou_period_<p>_kw`` per TOU demand
-        period [kW]; ``import_period_<p>_kwh`` and ``export_period_<p>_kwh`` per energy period
-        [kWh]; ``days_present`` (local calendar days with data).
+        ``billed_flat_kw`` (after the ratchet) [kW]; ``peak_<name>_period_<p>_kw`` per period
+        of each peak charge the tariff has (``peak_tou_period_<p>_kw`` for TOU demand) [kW];
+        ``import_period_<p>_kwh`` and ``export_period_<p>_kwh`` per energy period [kWh];
+        ``days_present`` (local calendar days with data).
     total_usd : float
         Sum of ``monthly.total_usd`` [$].
     tariff_name : str
@@ -133,39 +136,10 @@ class _Usage:
     import_kwh: np.ndarray  # (M, P_energy)
     export_kwh: np.ndarray  # (M, P_energy)
     flat_peak_kw: np.ndarray  # (M,)
-    tou_peak_kw: np.ndarray  # (M, P_tou) (P_tou = 0 without TOU demand)
+    peaks_kw: dict[str, np.ndarray]  # per peak charge name: (M, P) (P = 0 without the part)
 
 
 # -- public API -------------------------------------------------------------------------------
-def tier_cost(tiers: tuple[EnergyTier, ...] | tuple[DemandTier, ...], amount: float) -> float:
-    """Cost of ``amount`` on cumulative ``tiers`` [$].
-
-    Parameters
-    ----------
-    tiers : tuple of EnergyTier or DemandTier
-        Tiers in order; the last is unbounded.
-    amount : float
-        kWh (energy tiers) or kW (demand tiers), >= 0.
-
-    Returns
-    -------
-    float
-        ``sum_t rate_t * clip(amount - max_{t-1}, 0, max_t - max_{t-1})``.
-    """
-    cost = 0.0
-    lower = 0.0
-    for tier in tiers:
-        if isinstance(tier, EnergyTier):
-            upper, rate = tier.max_kwh, tier.rate_usd_per_kwh
-        else:
-            upper, rate = tier.max_kw, tier.rate_usd_per_kw
-        if amount <= lower:
-            break
-        cost += rate * (min(amount, upper) - lower)
-        lower = upper
-    return cost
-
-
 def compute_bill(
     tariff: Tariff, net_load_kw: pd.Series, *, ratchet_history_kw: float = 0.0
 ) -> Bill:
@@ -227,10 +201,10 @@ def month_to_date(tariff: Tariff, net_load_kw: pd.Series) -> MonthToDateUsage:
     usage = _measure(tariff, net_load_kw)
     last = len(usage.months) - 1
     year, month = usage.months[last]
-    return MonthToDateUsage(
+    return MonthToDateUsage.with_peaks(
+        {name: tuple(float(v) for v in peaks[last]) for name, peaks in usage.peaks_kw.items()},
         month=pd.Period(year=year, month=month, freq="M"),
         flat_peak_kw=float(usage.flat_peak_kw[last]),
-        tou_peak_kw=tuple(float(v) for v in usage.tou_peak_kw[last]),
         ratchet_peak_kw=_ratchet_reference_kw(tariff, usage, last, 0.0),
         import_kwh_by_period=tuple(float(v) for v in usage.import_kwh[last]),
         export_kwh_by_period=tuple(float(v) for v in usage.export_kwh[last]),
@@ -290,21 +264,22 @@ def _measure(tariff: Tariff, net_load_kw: pd.Series) -> _Usage:
     block_month = month_id[first]
     flat_peak = np.zeros(n_months)
     np.maximum.at(flat_peak, block_month, demand_kw)
-    if tariff.tou_demand is not None:
-        n_dp = len(tariff.tou_demand.periods)
-        tou_peak = np.zeros(n_months * n_dp)
-        period = tariff.tou_demand_period(index)[first]
-        np.maximum.at(tou_peak, block_month * n_dp + period, demand_kw)
-        tou_peak = tou_peak.reshape(n_months, n_dp)
-    else:
-        tou_peak = np.zeros((n_months, 0))
+    peaks_kw = {}
+    for kind in PEAK_CHARGES:
+        part = getattr(tariff, kind.field)
+        n_periods = 0 if part is None else part.n_periods
+        peak = np.zeros(n_months * n_periods)
+        if part is not None:
+            period = part.period_of(tariff, index)[first]
+            np.maximum.at(peak, block_month * n_periods + period, demand_kw)
+        peaks_kw[kind.name] = peak.reshape(n_months, n_periods)
     return _Usage(
         months=months,
         days_present=days_present,
         import_kwh=import_kwh,
         export_kwh=export_kwh,
         flat_peak_kw=flat_peak,
-        tou_peak_kw=tou_peak,
+        peaks_kw=peaks_kw,
     )
 
 
@@ -366,6 +341,15 @@ def _ratchet_reference_kw(tariff: Tariff, usage: _Usage, i: int, history_kw: flo
     return ratchet_reference_kw(tariff.ratchet, usage.months[i], earlier, history_kw)
 
 
+def _peak_charges_usd(tariff: Tariff, usage: _Usage, i: int) -> dict[str, float]:
+    """Month ``i``'s charge of each peak charge by name [$] (0 for those the tariff lacks)."""
+    usd = {}
+    for kind in PEAK_CHARGES:
+        part = getattr(tariff, kind.field)
+        usd[kind.name] = 0.0 if part is None else part.cost_usd(usage.peaks_kw[kind.name][i])
+    return usd
+
+
 def _price(tariff: Tariff, usage: _Usage, history_kw: float) -> pd.DataFrame:
     rows = []
     energy = tariff.energy
@@ -391,10 +375,7 @@ def _price(tariff: Tariff, usage: _Usage, history_kw: float) -> pd.DataFrame:
         else:
             credit = 0.0
 
-        tou_usd = 0.0
-        if tariff.tou_demand is not None:
-            for p, tiers in enumerate(tariff.tou_demand.periods):
-                tou_usd += tier_cost(tiers, float(usage.tou_peak_kw[i, p]))
+        peak_usd = _peak_charges_usd(tariff, usage, i)
         peak = float(usage.flat_peak_kw[i])
         billed_flat = peak
         flat_usd = 0.0
@@ -410,7 +391,10 @@ def _price(tariff: Tariff, usage: _Usage, history_kw: float) -> pd.DataFrame:
         fixed_usd = tariff.fixed_monthly_usd * days / days_in_month + tariff.fixed_daily_usd * days
         floor_usd = tariff.minimum_monthly_usd * days / days_in_month
         floor_usd += tariff.minimum_daily_usd * days
-        before_minimum = energy_usd + flat_usd + tou_usd + fixed_usd - credit
+        before_minimum = energy_usd + flat_usd
+        for usd in peak_usd.values():
+            before_minimum += usd
+        before_minimum = before_minimum + fixed_usd - credit
         # No minimum charge, no top-up: a month whose export credit exceeds its charges keeps
         # its negative total (as in SAM), it is not raised to $0 by a minimum of $0.
         minimum_usd = max(0.0, floor_usd - before_minimum) if floor_usd > 0 else 0.0
@@ -419,7 +403,7 @@ def _price(tariff: Tariff, usage: _Usage, history_kw: float) -> pd.DataFrame:
             "month": pd.Period(year=year, month=month, freq="M"),
             "energy_usd": energy_usd,
             "demand_flat_usd": flat_usd,
-            "demand_tou_usd": tou_usd,
+            **{f"demand_{name}_usd": usd for name, usd in peak_usd.items()},
             "fixed_usd": fixed_usd,
             "minimum_usd": minimum_usd,
             "export_credit_usd": credit,
@@ -429,8 +413,9 @@ def _price(tariff: Tariff, usage: _Usage, history_kw: float) -> pd.DataFrame:
             "peak_flat_kw": peak,
             "billed_flat_kw": billed_flat,
         }
-        for p in range(usage.tou_peak_kw.shape[1]):
-            row[f"peak_tou_period_{p}_kw"] = float(usage.tou_peak_kw[i, p])
+        for name, peaks in usage.peaks_kw.items():
+            for p in range(peaks.shape[1]):
+                row[f"peak_{name}_period_{p}_kw"] = float(peaks[i, p])
         if energy is not None:
             for p in range(len(imp)):
                 row[f"import_period_{p}_kwh"] = float(imp[p])

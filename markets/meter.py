@@ -20,8 +20,9 @@ measures by re-reading the whole series, with the same rules (see :mod:`markets.
   months recorded before (and an optional ``ratchet_history_kw``), the one rule the bill
   engine also uses.
 
-This module owns :class:`MonthToDateUsage`, the one month-to-date type (re-exported by
-:mod:`markets.bill`). Never imports Pyomo.
+:class:`MonthToDateUsage`, the one month-to-date type, and :func:`ratchet_reference_kw` live
+in :mod:`markets.month_to_date` (re-exported here and by :mod:`markets.bill`). Never imports
+Pyomo.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ import datetime as dt
 import logging
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -40,8 +40,8 @@ from core.errors import InputError
 from core.timegrid import validate_index
 from core.validation import require_nonnegative
 from markets.interval_calendar import IntervalCalendar, month_key
-from markets.tariff_parts import DemandRatchet
-from markets.tariff_terms import TariffTerms
+from markets.month_to_date import MonthToDateUsage, ratchet_reference_kw
+from markets.tariff_terms import PEAK_CHARGES, TariffTerms
 
 if TYPE_CHECKING:  # markets.tariff imports markets.bill, which imports this module
     from markets.tariff import Tariff
@@ -52,77 +52,6 @@ logger = logging.getLogger(__name__)
 
 _NS_PER_H = 3_600 * 10**9
 _UTC_NAMES = ("UTC", "UTC+00:00", "Etc/UTC", "GMT")
-
-
-@dataclass(frozen=True, kw_only=True)
-class MonthToDateUsage:
-    """What a billing month has set so far: the state the optimizer's ``MonthToDate`` carries.
-
-    Parameters
-    ----------
-    month : pandas.Period
-        The billing month (for :func:`markets.bill.month_to_date`, the month of the series'
-        last interval).
-    flat_peak_kw : float
-        Highest (window-averaged) import this month [kW].
-    tou_peak_kw : tuple of float
-        Highest import this month in each TOU demand period [kW]; empty without TOU demand.
-    ratchet_peak_kw : float
-        Highest flat peak among the ratchet's look-back months before this month that are in
-        the series [kW]; 0 without a ratchet.
-    import_kwh_by_period, export_kwh_by_period : tuple of float
-        Energy imported / exported this month in each energy period [kWh]; one entry (all
-        hours) when the tariff has no energy charges.
-    """
-
-    month: pd.Period
-    flat_peak_kw: float
-    tou_peak_kw: tuple[float, ...]
-    ratchet_peak_kw: float
-    import_kwh_by_period: tuple[float, ...]
-    export_kwh_by_period: tuple[float, ...]
-
-
-def ratchet_reference_kw(
-    ratchet: DemandRatchet | None,
-    month: tuple[int, int],
-    earlier: Iterable[tuple[tuple[int, int], float]],
-    history_kw: float = 0.0,
-) -> float:
-    """Highest flat peak among a ratchet's look-back months before ``month`` [kW].
-
-    Parameters
-    ----------
-    ratchet : DemandRatchet or None
-        The tariff's ratchet; without one the reference is 0.
-    month : tuple of int
-        ``(year, month)`` of the billing month being billed.
-    earlier : iterable of ((int, int), float)
-        ``((year, month), flat_peak_kw)`` of months measured before ``month``; months that are
-        not in the look-back are ignored.
-    history_kw : float, default 0.0
-        Highest flat peak among look-back months before the data [kW].
-
-    Returns
-    -------
-    float
-        ``max(history_kw, peaks of the months 1..lookback_range_months before)``, or with
-        ``lookback_range_months == 0`` of the flagged ``lookback_months`` among the 11 months
-        before; 0.0 without a ratchet.
-    """
-    if ratchet is None:
-        return 0.0
-    year, mon = month
-    best = history_kw
-    for (y_j, m_j), peak_kw in earlier:
-        back = (year - y_j) * 12 + (mon - m_j)
-        if ratchet.lookback_range_months > 0:
-            counts = 1 <= back <= ratchet.lookback_range_months
-        else:
-            counts = 1 <= back <= 11 and ratchet.lookback_months[m_j - 1]
-        if counts:
-            best = max(best, float(peak_kw))
-    return best
 
 
 def _year_month(key: int) -> tuple[int, int]:
@@ -155,7 +84,7 @@ class MonthToDateMeter:
     Parameters
     ----------
     tariff : Tariff
-        The tariff: its energy and TOU demand periods, demand window and ratchet.
+        The tariff: its energy periods, peak charges, demand window and ratchet.
     step : pandas.Timedelta or str
         The fixed interval length (e.g. ``"15min"``); must divide the tariff's demand window
         when that window is longer than the step.
@@ -181,7 +110,9 @@ class MonthToDateMeter:
         self._dt_h = self._step_ns / _NS_PER_H
         self._window_ns = self._window(tariff, self._step_ns)
         self._n_energy = 1 if tariff.energy is None else len(tariff.energy.periods)
-        self._n_tou = 0 if tariff.tou_demand is None else len(tariff.tou_demand.periods)
+        parts = tariff.peak_charges()
+        self._peak_names = [part.name for part in parts]
+        self._n_peak_periods = [part.n_periods for part in parts]
         self._keep_months = 11
         if tariff.ratchet is not None:
             self._keep_months = max(11, tariff.ratchet.lookback_range_months)
@@ -192,9 +123,9 @@ class MonthToDateMeter:
         self._import_kwh = [0.0] * self._n_energy
         self._export_kwh = [0.0] * self._n_energy
         self._flat_peak_kw = 0.0
-        self._tou_peak_kw = [0.0] * self._n_tou
+        self._peaks_kw = self._zero_peaks()
         self._closed: dict[int, float] = {}  # flat peak of each earlier month, by month key
-        # the open demand block: id (ns // window), sum, count, month key, TOU period
+        # the open demand block: id (ns // window), sum, count, month key, peak-charge periods
         self._block: list | None = None
         self._calendar: IntervalCalendar | None = None  # set with the zone
 
@@ -275,13 +206,13 @@ class MonthToDateMeter:
         elif kw < 0:
             self._export_kwh[calendar.energy[i]] += -kw * self._dt_h
         self._next_ns = ns + self._step_ns
-        period = calendar.tou[i]
+        periods = calendar.demand[i]
         if self._window_ns is None:
-            self._add_demand(kw, month, period)
+            self._add_demand(kw, month, periods)
             return
         block_id = ns // self._window_ns
         if self._block is None:
-            self._block = [block_id, 0.0, 0, month, period]
+            self._block = [block_id, 0.0, 0, month, periods]
         block = self._block
         block[1] += kw
         block[2] += 1
@@ -319,7 +250,7 @@ class MonthToDateMeter:
             raise InputError("index", index[0], self._expected())
         if self._tz is None:
             self._set_zone(index.tz)
-        key, energy, tou = self._calendar.arrays(ns, index)
+        key, energy, periods = self._calendar.arrays(ns, index)
         n = len(x)
         imp = np.maximum(x, 0.0) * self._dt_h
         exp = np.maximum(-x, 0.0) * self._dt_h
@@ -337,15 +268,16 @@ class MonthToDateMeter:
                 s + float(v) for s, v in zip(self._export_kwh, add_exp, strict=True)
             ]
         self._next_ns = int(ns[-1]) + self._step_ns
-        demand, month, period = self._blocks_of(x, ns, key, tou)
+        demand, month, period = self._blocks_of(x, ns, key, periods)
         self._add_demands(demand, month, period)
 
     def _blocks_of(
-        self, x: np.ndarray, ns: np.ndarray, key: np.ndarray, tou: np.ndarray
+        self, x: np.ndarray, ns: np.ndarray, key: np.ndarray, periods: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Completed demand values with their month keys and TOU periods; keeps the open block."""
+        """Completed demand values with their month keys and peak-charge periods (charges x
+        blocks); keeps the open block."""
         if self._window_ns is None:
-            return x, key, tou
+            return x, key, periods
         ids = ns // self._window_ns
         new = np.empty(len(x), dtype=bool)
         new[0] = True
@@ -354,11 +286,11 @@ class MonthToDateMeter:
         sums = np.add.reduceat(x, first)
         counts = np.diff(np.append(first, len(x))).astype(float)
         month = key[first].copy()
-        period = tou[first].copy()
+        period = periods[:, first].copy()
         if self._block is not None:  # the open block continues (contiguity guarantees it)
             sums[0] += self._block[1]
             counts[0] += self._block[2]
-            month[0], period[0] = self._block[3], self._block[4]
+            month[0], period[:, 0] = self._block[3], self._block[4]
             self._block = None
         if self._next_ns // self._window_ns == ids[-1]:  # the last block is still open
             self._block = [
@@ -366,9 +298,9 @@ class MonthToDateMeter:
                 float(sums[-1]),
                 int(counts[-1]),
                 int(month[-1]),
-                int(period[-1]),
+                tuple(int(p) for p in period[:, -1]),
             ]
-            sums, counts, month, period = sums[:-1], counts[:-1], month[:-1], period[:-1]
+            sums, counts, month, period = sums[:-1], counts[:-1], month[:-1], period[:, :-1]
         return sums / counts, month, period
 
     def _add_demands(self, demand: np.ndarray, month: np.ndarray, period: np.ndarray) -> None:
@@ -376,20 +308,21 @@ class MonthToDateMeter:
             mask = month == m
             if int(m) == self._month:
                 self._flat_peak_kw = max(self._flat_peak_kw, float(demand[mask].max()))
-                if self._n_tou:
-                    tou = np.asarray(self._tou_peak_kw)
-                    np.maximum.at(tou, period[mask], demand[mask])
-                    self._tou_peak_kw = tou.tolist()
+                for j, peaks in enumerate(self._peaks_kw):
+                    peaks_arr = np.asarray(peaks)
+                    np.maximum.at(peaks_arr, period[j, mask], demand[mask])
+                    self._peaks_kw[j] = peaks_arr.tolist()
             else:
                 peak = max(self._closed.get(int(m), 0.0), float(demand[mask].max()))
                 self._closed[int(m)] = peak
 
-    def _add_demand(self, kw: float, month: int, period: int) -> None:
+    def _add_demand(self, kw: float, month: int, periods: tuple[int, ...]) -> None:
         if month == self._month:
             if kw > self._flat_peak_kw:
                 self._flat_peak_kw = kw
-            if self._n_tou and kw > self._tou_peak_kw[period]:
-                self._tou_peak_kw[period] = kw
+            for peaks, p in zip(self._peaks_kw, periods, strict=True):
+                if kw > peaks[p]:
+                    peaks[p] = kw
         elif kw > self._closed.get(month, 0.0):  # a block begun in the previous month
             self._closed[month] = kw
 
@@ -412,7 +345,10 @@ class MonthToDateMeter:
         self._import_kwh = [0.0] * self._n_energy
         self._export_kwh = [0.0] * self._n_energy
         self._flat_peak_kw = 0.0
-        self._tou_peak_kw = [0.0] * self._n_tou
+        self._peaks_kw = self._zero_peaks()
+
+    def _zero_peaks(self) -> list[list[float]]:
+        return [[0.0] * n for n in self._n_peak_periods]
 
     # -- reading ------------------------------------------------------------------------------
     def usage(self, at: pd.Timestamp | None = None) -> MonthToDateUsage:
@@ -446,12 +382,12 @@ class MonthToDateMeter:
             local = at.tz_convert(self._tz) if self._tz is not None else at
             key = month_key(local.year, local.month)
         if key == self._month:
-            return self._state(key, self._flat_peak_kw, self._tou_peak_kw, self._closed.items())
+            return self._state(key, self._flat_peak_kw, self._peaks_kw, self._closed.items())
         if self._next_ns is None or key == self._calendar.month_of(self._next_ns):
             earlier = list(self._closed.items())
             if self._month is not None:
                 earlier.append((self._month, self._flat_peak_kw))
-            return self._state(key, 0.0, [0.0] * self._n_tou, earlier, empty=True)
+            return self._state(key, 0.0, self._zero_peaks(), earlier, empty=True)
         upcoming = self._period(self._calendar.month_of(self._next_ns))
         raise InputError(
             "at",
@@ -471,7 +407,7 @@ class MonthToDateMeter:
         self,
         key: int,
         flat_kw: float,
-        tou_kw: list[float],
+        peaks_kw: list[list[float]],
         earlier: Iterable[tuple[int, float]],
         *,
         empty: bool = False,
@@ -483,10 +419,11 @@ class MonthToDateMeter:
             self._history_kw,
         )
         zeros = (0.0,) * self._n_energy
-        return MonthToDateUsage(
+        return MonthToDateUsage.with_peaks(
+            {kind.name: () for kind in PEAK_CHARGES}
+            | {name: tuple(kw) for name, kw in zip(self._peak_names, peaks_kw, strict=True)},
             month=self._period(key),
             flat_peak_kw=flat_kw,
-            tou_peak_kw=tuple(tou_kw),
             ratchet_peak_kw=reference,
             import_kwh_by_period=zeros if empty else tuple(self._import_kwh),
             export_kwh_by_period=zeros if empty else tuple(self._export_kwh),

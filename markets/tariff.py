@@ -1,14 +1,18 @@
 """The retail tariff as data: :class:`Tariff`, with its URDB reader and bill as methods.
 
 A :class:`Tariff` is a frozen tree of dataclasses (its parts in :mod:`markets.tariff_parts`,
-its fields, checks and calendar lookups in :mod:`markets.tariff_terms`), parsed from a URDB
-record at the I/O edge by :meth:`Tariff.from_urdb` (see :mod:`markets.urdb`) and priced by
-:meth:`Tariff.bill` (see :mod:`markets.bill`). The optimizer reads the same objects, so the
-bill and the dispatch objective can never disagree on what a tariff says.
+except the peak charges, each in its own module such as :mod:`markets.tou_demand`, see
+:mod:`markets.peak_charges`; its fields, checks and calendar lookups in
+:mod:`markets.tariff_terms`), parsed from a URDB record at the I/O edge by
+:meth:`Tariff.from_urdb` (see :mod:`markets.urdb`) and priced by :meth:`Tariff.bill` (see
+:mod:`markets.bill`). The optimizer reads the same objects, so the bill and the dispatch
+objective can never disagree on what a tariff says.
 
-Import layering (no circles): ``tariff_parts`` <- ``tariff_terms`` <- ``urdb``, ``bill`` <-
-``tariff``. The URDB reader returns the fields of a tariff and the bill engine accepts any
-:class:`~markets.tariff_terms.TariffTerms`, so neither imports this module.
+Import layering (no circles): ``tariff_parts``, ``urdb_charges`` <- ``peak_charges`` <- each
+peak charge's module <- ``tariff_terms``, ``month_to_date`` <- ``urdb``, ``meter`` <- ``bill``
+<- ``tariff`` (see ``docs/tariff_parts.md``). The URDB reader returns the fields of a tariff
+and the bill engine accepts any :class:`~markets.tariff_terms.TariffTerms`, so neither imports
+this module.
 
 Conventions (as in URDB): periods are 0-indexed; a schedule is 12 months x 24 hours of period
 indexes, evaluated in the site's local time on the *start* of each interval; tier limits are
@@ -34,9 +38,9 @@ from markets.tariff_parts import (
     ExportMode,
     FlatDemandCharges,
     Schedule,
-    TouDemandCharges,
 )
 from markets.tariff_terms import TariffTerms
+from markets.tou_demand import TouDemandCharges
 from markets.urdb import tariff_fields_from_urdb
 
 __all__ = [
@@ -68,7 +72,9 @@ class Tariff(TariffTerms):
     energy : EnergyCharges or None
         TOU/tiered energy charges; None if the tariff has none.
     tou_demand : TouDemandCharges or None
-        Demand charges per TOU window; None if none.
+        Demand charges per TOU window (:mod:`markets.tou_demand`); None if none. Each peak
+        charge of :data:`markets.tariff_terms.PEAK_CHARGES` has such a field, documented in
+        the charge's own module (see :mod:`markets.peak_charges`).
     flat_demand : FlatDemandCharges or None
         Monthly all-hours demand charges; None if none.
     ratchet : DemandRatchet or None

@@ -1,6 +1,8 @@
-"""The parts of a retail tariff: energy and demand charges, ratchets, export compensation.
+"""The parts of a retail tariff: energy and flat demand charges, ratchets, export compensation.
 
 Frozen dataclasses checked in ``__post_init__``; :class:`~markets.tariff.Tariff` holds them.
+Peak charges (TOU demand, ...) live each in its own module (see :mod:`markets.peak_charges`),
+which builds on the tiers, checks and :func:`tier_cost` here.
 They live apart from ``Tariff`` so that the URDB reader (:mod:`markets.urdb_charges`) and the
 bill engine (:mod:`markets.bill`) can use them without importing :mod:`markets.tariff`, which
 imports both for its ``from_urdb`` and ``bill`` conveniences.
@@ -31,14 +33,16 @@ __all__ = [
     "ExportMode",
     "FlatDemandCharges",
     "Schedule",
-    "TouDemandCharges",
+    "check_schedule",
+    "check_tier_limits",
+    "tier_cost",
 ]
 
 Schedule = tuple[tuple[int, ...], ...]
 """12 x 24 period indexes: ``schedule[month - 1][hour]``."""
 
 
-def _check_schedule(name: str, schedule: Schedule, n_periods: int) -> None:
+def check_schedule(name: str, schedule: Schedule, n_periods: int) -> None:
     if len(schedule) != 12 or any(len(row) != 24 for row in schedule):
         shape = (len(schedule), sorted({len(r) for r in schedule}))
         raise InputError(name, f"shape {shape}", "12 rows (months) of 24 hours each")
@@ -54,7 +58,7 @@ def _check_schedule(name: str, schedule: Schedule, n_periods: int) -> None:
                 )
 
 
-def _check_tier_limits(name: str, limits: list[float]) -> None:
+def check_tier_limits(name: str, limits: list[float]) -> None:
     previous = 0.0
     for i, limit in enumerate(limits):
         if math.isnan(limit) or limit <= 0:
@@ -110,6 +114,35 @@ class DemandTier:
         require_finite("DemandTier.rate_usd_per_kw", self.rate_usd_per_kw)
 
 
+def tier_cost(tiers: tuple[EnergyTier, ...] | tuple[DemandTier, ...], amount: float) -> float:
+    """Cost of ``amount`` on cumulative ``tiers`` [$].
+
+    Parameters
+    ----------
+    tiers : tuple of EnergyTier or DemandTier
+        Tiers in order; the last is unbounded.
+    amount : float
+        kWh (energy tiers) or kW (demand tiers), >= 0.
+
+    Returns
+    -------
+    float
+        ``sum_t rate_t * clip(amount - max_{t-1}, 0, max_t - max_{t-1})``.
+    """
+    cost = 0.0
+    lower = 0.0
+    for tier in tiers:
+        if isinstance(tier, EnergyTier):
+            upper, rate = tier.max_kwh, tier.rate_usd_per_kwh
+        else:
+            upper, rate = tier.max_kw, tier.rate_usd_per_kw
+        if amount <= lower:
+            break
+        cost += rate * (min(amount, upper) - lower)
+        lower = upper
+    return cost
+
+
 @dataclass(frozen=True, kw_only=True)
 class EnergyCharges:
     """Time-of-use, tiered energy charges.
@@ -132,45 +165,14 @@ class EnergyCharges:
         for p, tiers in enumerate(self.periods):
             if not tiers:
                 raise InputError(f"EnergyCharges.periods[{p}]", tiers, "at least one tier")
-            _check_tier_limits(f"EnergyCharges.periods[{p}]", [t.max_kwh for t in tiers])
-        _check_schedule("EnergyCharges.weekday_schedule", self.weekday_schedule, len(self.periods))
-        _check_schedule("EnergyCharges.weekend_schedule", self.weekend_schedule, len(self.periods))
+            check_tier_limits(f"EnergyCharges.periods[{p}]", [t.max_kwh for t in tiers])
+        check_schedule("EnergyCharges.weekday_schedule", self.weekday_schedule, len(self.periods))
+        check_schedule("EnergyCharges.weekend_schedule", self.weekend_schedule, len(self.periods))
 
     @property
     def is_tiered(self) -> bool:
         """True if any period has more than one tier."""
         return any(len(tiers) > 1 for tiers in self.periods)
-
-
-@dataclass(frozen=True, kw_only=True)
-class TouDemandCharges:
-    """Demand charges per time-of-use demand window, billed on each window's monthly peak.
-
-    Parameters
-    ----------
-    periods : tuple of tuple of DemandTier
-        ``periods[p]`` is the tier list of demand period ``p``.
-    weekday_schedule, weekend_schedule : Schedule
-        12 x 24 demand period indexes.
-    """
-
-    periods: tuple[tuple[DemandTier, ...], ...]
-    weekday_schedule: Schedule
-    weekend_schedule: Schedule
-
-    def __post_init__(self) -> None:
-        if not self.periods:
-            raise InputError("TouDemandCharges.periods", self.periods, "at least one period")
-        for p, tiers in enumerate(self.periods):
-            if not tiers:
-                raise InputError(f"TouDemandCharges.periods[{p}]", tiers, "at least one tier")
-            _check_tier_limits(f"TouDemandCharges.periods[{p}]", [t.max_kw for t in tiers])
-        _check_schedule(
-            "TouDemandCharges.weekday_schedule", self.weekday_schedule, len(self.periods)
-        )
-        _check_schedule(
-            "TouDemandCharges.weekend_schedule", self.weekend_schedule, len(self.periods)
-        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -194,7 +196,7 @@ class FlatDemandCharges:
         for p, tiers in enumerate(self.periods):
             if not tiers:
                 raise InputError(f"FlatDemandCharges.periods[{p}]", tiers, "at least one tier")
-            _check_tier_limits(f"FlatDemandCharges.periods[{p}]", [t.max_kw for t in tiers])
+            check_tier_limits(f"FlatDemandCharges.periods[{p}]", [t.max_kw for t in tiers])
         if len(self.month_periods) != 12:
             raise InputError("FlatDemandCharges.month_periods", self.month_periods, "12 entries")
         for m, period in enumerate(self.month_periods):

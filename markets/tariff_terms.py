@@ -20,6 +20,7 @@ from core.errors import InputError
 from core.holidays import check_holiday_region, holiday_mask, public_holidays
 from core.timegrid import validate_index
 from core.validation import require_finite
+from markets.peak_charges import PeakCharges
 from markets.tariff_parts import (
     DemandRatchet,
     EnergyCharges,
@@ -27,10 +28,15 @@ from markets.tariff_parts import (
     ExportMode,
     FlatDemandCharges,
     Schedule,
-    TouDemandCharges,
 )
+from markets.tou_demand import TouDemandCharges
 
-__all__ = ["TariffTerms"]
+__all__ = ["PEAK_CHARGES", "TariffTerms"]
+
+PEAK_CHARGES: tuple[type[PeakCharges], ...] = (TouDemandCharges,)
+"""The peak charges (:mod:`markets.peak_charges`), in bill-column order; each is held in the
+:class:`TariffTerms` field named by its ``field``. The URDB reader, the bill engine, the
+month-to-date meter and the optimizer loop over this tuple."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,6 +88,10 @@ class TariffTerms:
                 self.demand_window_minutes,
                 "a positive number of minutes",
             )
+        for kind in PEAK_CHARGES:
+            part = getattr(self, kind.field)
+            if part is not None and not isinstance(part, kind):
+                raise InputError(f"Tariff.{kind.field}", part, f"a {kind.__name__} or None")
         if self.ratchet is not None and self.flat_demand is None and self.tou_demand is None:
             raise InputError(
                 "Tariff.ratchet", self.ratchet, "a tariff with demand charges to ratchet"
@@ -118,7 +128,15 @@ class TariffTerms:
         public = public_holidays(self.holiday_country, self.holiday_subdivision, first, last)
         return public | self.extra_holidays
 
-    def _lookup(self, index: pd.DatetimeIndex, weekday: Schedule, weekend: Schedule) -> np.ndarray:
+    def peak_charges(self) -> tuple[PeakCharges, ...]:
+        """The peak charges the tariff has, in the order of :data:`PEAK_CHARGES`."""
+        parts = (getattr(self, kind.field) for kind in PEAK_CHARGES)
+        return tuple(part for part in parts if part is not None)
+
+    def schedule_period(
+        self, index: pd.DatetimeIndex, weekday: Schedule, weekend: Schedule
+    ) -> np.ndarray:
+        """Period of each interval from 12 x 24 weekday and weekend (and holiday) schedules."""
         month = np.asarray(index.month) - 1
         hour = np.asarray(index.hour)
         wk = np.asarray(weekday, dtype=np.int64)[month, hour]
@@ -129,15 +147,15 @@ class TariffTerms:
         """Energy period index of each interval (int array); requires ``energy``."""
         if self.energy is None:
             raise InputError("Tariff.energy", None, "energy charges to look up periods in")
-        return self._lookup(index, self.energy.weekday_schedule, self.energy.weekend_schedule)
+        return self.schedule_period(
+            index, self.energy.weekday_schedule, self.energy.weekend_schedule
+        )
 
     def tou_demand_period(self, index: pd.DatetimeIndex) -> np.ndarray:
         """TOU demand period index of each interval (int array); requires ``tou_demand``."""
         if self.tou_demand is None:
             raise InputError("Tariff.tou_demand", None, "TOU demand charges to look up periods in")
-        return self._lookup(
-            index, self.tou_demand.weekday_schedule, self.tou_demand.weekend_schedule
-        )
+        return self.tou_demand.period_of(self, index)
 
     def flat_demand_period(self, index: pd.DatetimeIndex) -> np.ndarray:
         """Flat demand period index of each interval (by month); requires ``flat_demand``."""

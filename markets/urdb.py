@@ -17,6 +17,9 @@ Semantics (URDB leaves some open; NREL SAM's utility-rate model is the reference
   above the previous one. The last tier is unbounded whatever its ``max`` says (absent,
   ``0`` as REopt's custom rates write it, or ``1e38`` as SAM writes it), as SAM and REopt
   treat it; a finite last-tier ``max`` below 1e9 is logged as a warning.
+- Each peak charge (TOU demand, see :mod:`markets.peak_charges`) is read by its own module
+  (:meth:`~markets.peak_charges.PeakCharges.from_urdb`), with the helpers of
+  :mod:`markets.urdb_charges` and these rules.
 - Energy tier ``unit`` must be ``kWh``; demand units (``demandrateunit``, ``flatdemandunit``,
   ``demandunits`` and tier ``unit``) must be ``kW``. Other units (``kWh/kW``, ``kWh daily``,
   ``kVA``, ``hp``) raise: they need billing data this model does not have.
@@ -54,6 +57,7 @@ from core.errors import InputError
 from core.plausibility import check_rate
 from markets import urdb_charges
 from markets.tariff_parts import ExportCompensation
+from markets.tariff_terms import PEAK_CHARGES
 
 __all__ = ["load_urdb_record", "tariff_fields_from_urdb"]
 
@@ -64,9 +68,6 @@ _MODELLED = frozenset(
         "energyratestructure",
         "energyweekdayschedule",
         "energyweekendschedule",
-        "demandratestructure",
-        "demandweekdayschedule",
-        "demandweekendschedule",
         "flatdemandstructure",
         "flatdemandmonths",
         "demandwindow",
@@ -82,8 +83,6 @@ _MODELLED = frozenset(
         "minchargeunits",
         "dgrules",
         "usenetmetering",
-        "demandrateunit",
-        "demandrateunits",
         "flatdemandunit",
         "flatdemandunits",
         "demandunits",
@@ -91,8 +90,8 @@ _MODELLED = frozenset(
         "utility",
         "label",
     }
-)
-"""Fields this loader prices or checks."""
+).union(*(kind.urdb_fields for kind in PEAK_CHARGES))
+"""Fields this loader prices or checks (those of the peak charges included)."""
 
 _METADATA = frozenset(
     {
@@ -237,7 +236,8 @@ def tariff_fields_from_urdb(
     fields = _charge_fields(rec, unsupported, export)
     unsupported += _unknown_fields(rec, known=unsupported)
     _check_plausible(fields, allow_negative=allow_negative_rates)
-    if fields["energy"] is None and fields["tou_demand"] is None and fields["flat_demand"] is None:
+    demand = [fields[kind.field] for kind in PEAK_CHARGES] + [fields["flat_demand"]]
+    if fields["energy"] is None and all(part is None for part in demand):
         _check_charges_something(rec, *(fields[name] for name in _AMOUNT_FIELDS))
     name = urdb_charges.text(rec.get("name")) or urdb_charges.text(rec.get("label"))
     fields.update(
@@ -273,7 +273,7 @@ def _charge_fields(
 ) -> dict[str, Any]:
     """The charge fields of a ``Tariff``; appends charge fields not priced to ``unsupported``."""
     energy = urdb_charges.energy_charges(rec)
-    tou_demand = urdb_charges.tou_demand_charges(rec)
+    peaks = {kind.field: kind.from_urdb(rec) for kind in PEAK_CHARGES}
     flat_demand = urdb_charges.flat_demand_charges(rec)
     ratchet = urdb_charges.demand_ratchet(rec)
     if ratchet is not None and flat_demand is None:
@@ -288,7 +288,7 @@ def _charge_fields(
         raise InputError("export", export, "an ExportCompensation")
     return {
         "energy": energy,
-        "tou_demand": tou_demand,
+        **peaks,
         "flat_demand": flat_demand,
         "ratchet": ratchet,
         "demand_window_minutes": window,
@@ -330,7 +330,7 @@ def _check_plausible(fields: Mapping[str, Any], *, allow_negative: bool) -> None
     """Every energy and demand rate within :mod:`core.plausibility`'s limits."""
     parts = [
         ("energyratestructure", fields["energy"], "kWh", "rate_usd_per_kwh"),
-        ("demandratestructure", fields["tou_demand"], "kW", "rate_usd_per_kw"),
+        *((k.urdb_structure, fields[k.field], "kW", "rate_usd_per_kw") for k in PEAK_CHARGES),
         ("flatdemandstructure", fields["flat_demand"], "kW", "rate_usd_per_kw"),
     ]
     for field, part, unit, attribute in parts:

@@ -1,7 +1,9 @@
 """URDB charge fields -> the parts of a tariff (:mod:`markets.tariff_parts`).
 
-One function per group of URDB fields (energy, TOU demand, flat demand, ratchet, demand window,
-fixed and minimum charges, export compensation), each reading a record with lower-cased keys
+One function per group of URDB fields (energy, flat demand, ratchet, demand window, fixed and
+minimum charges, export compensation), and the helpers the peak charges' own readers share
+(:func:`schedule`, :func:`demand_periods`, :func:`check_demand_units`; TOU demand is read in
+:mod:`markets.tou_demand`), each reading a record with lower-cased keys
 (see :func:`markets.urdb.load_urdb_record`) and raising :class:`~core.errors.InputError` that
 names the URDB field. The semantics are listed in :mod:`markets.urdb`.
 """
@@ -22,10 +24,11 @@ from markets.tariff_parts import (
     ExportCompensation,
     ExportMode,
     FlatDemandCharges,
-    TouDemandCharges,
 )
 
 __all__ = [
+    "check_demand_units",
+    "demand_periods",
     "demand_ratchet",
     "demand_window_minutes",
     "energy_charges",
@@ -33,8 +36,8 @@ __all__ = [
     "fixed_charges",
     "flat_demand_charges",
     "minimum_charges",
+    "schedule",
     "text",
-    "tou_demand_charges",
 ]
 
 logger = logging.getLogger("markets.urdb")
@@ -57,7 +60,7 @@ def _number(field: str, value: Any) -> float:
     return number
 
 
-def _schedule(rec: Mapping[str, Any], field: str, n_periods: int, kind: str) -> tuple:
+def schedule(rec: Mapping[str, Any], field: str, n_periods: int, kind: str) -> tuple:
     if field not in rec:
         raise InputError(field, None, f"a 12 x 24 schedule (required with {kind})")
     rows = rec[field]
@@ -170,8 +173,8 @@ def energy_charges(rec: Mapping[str, Any]) -> EnergyCharges | None:
     n = len(periods)
     return EnergyCharges(
         periods=tuple(periods),
-        weekday_schedule=_schedule(rec, "energyweekdayschedule", n, field),
-        weekend_schedule=_schedule(rec, "energyweekendschedule", n, field),
+        weekday_schedule=schedule(rec, "energyweekdayschedule", n, field),
+        weekend_schedule=schedule(rec, "energyweekendschedule", n, field),
     )
 
 
@@ -199,39 +202,23 @@ def _tier_rows(
     return periods
 
 
-def _demand_periods(rec: Mapping[str, Any], field: str) -> tuple[tuple[DemandTier, ...], ...]:
+def demand_periods(rec: Mapping[str, Any], field: str) -> tuple[tuple[DemandTier, ...], ...]:
     return tuple(
         tuple(DemandTier(max_kw=limit, rate_usd_per_kw=price) for _, _, limit, price in rows)
         for rows in _tier_rows(rec, field, unit="kW")
     )
 
 
-def _check_demand_units(rec: Mapping[str, Any], fields: tuple[str, ...]) -> None:
+def check_demand_units(rec: Mapping[str, Any], fields: tuple[str, ...]) -> None:
     for field in fields:
         _check_unit(field, rec.get(field), "kW")
-
-
-def tou_demand_charges(rec: Mapping[str, Any]) -> TouDemandCharges | None:
-    if not rec.get("demandratestructure"):
-        for field in ("demandweekdayschedule", "demandweekendschedule"):
-            if rec.get(field):
-                raise InputError("demandratestructure", None, f"rates for {field}")
-        return None
-    _check_demand_units(rec, ("demandrateunit", "demandrateunits", "demandunits"))
-    periods = _demand_periods(rec, "demandratestructure")
-    n = len(periods)
-    return TouDemandCharges(
-        periods=periods,
-        weekday_schedule=_schedule(rec, "demandweekdayschedule", n, "demandratestructure"),
-        weekend_schedule=_schedule(rec, "demandweekendschedule", n, "demandratestructure"),
-    )
 
 
 def flat_demand_charges(rec: Mapping[str, Any]) -> FlatDemandCharges | None:
     if not rec.get("flatdemandstructure"):
         return None
-    _check_demand_units(rec, ("flatdemandunit", "flatdemandunits", "demandunits"))
-    periods = _demand_periods(rec, "flatdemandstructure")
+    check_demand_units(rec, ("flatdemandunit", "flatdemandunits", "demandunits"))
+    periods = demand_periods(rec, "flatdemandstructure")
     months = rec.get("flatdemandmonths")
     if not isinstance(months, list) or len(months) != 12:
         raise InputError(

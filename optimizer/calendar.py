@@ -5,18 +5,20 @@ day with the previous one), and the tariff's weekend/holiday calendar dominates 
 horizon's preparation. :class:`CalendarCache` computes the lookups of a block of 32 UTC days
 of labels on the horizon's step grid at a time and assembles any window from those blocks
 with numpy indexing. The values are exactly those of the tariff's own lookups
-(``Tariff.energy_period``, ``Tariff.tou_demand_period``, the local billing month), computed on
-the block's labels. Steps that do not divide a day are looked up directly, without the cache.
+(``Tariff.energy_period``, each peak charge's ``period_of``, the local billing month),
+computed on the block's labels. Steps that do not divide a day are looked up directly,
+without the cache.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from markets.tariff import ExportMode, Tariff
+from markets.tariff import ExportMode, Tariff, TouDemandCharges
 
 __all__ = ["CalendarCache", "Lookups", "energy_lookups"]
 
@@ -29,14 +31,19 @@ _MAX_BLOCKS = 128
 
 @dataclass(frozen=True)
 class Lookups:
-    """Per-step calendar values of a horizon (``energy_period``/``tou_demand_period`` None
-    when the tariff has no such part)."""
+    """Per-step calendar values of a horizon (``energy_period`` None without energy charges;
+    ``demand_periods`` has the periods of each peak charge the tariff has, by its ``name``)."""
 
     month_id: np.ndarray
     energy_period: np.ndarray | None
     import_rate_usd_per_kwh: np.ndarray
     sell_rate_usd_per_kwh: np.ndarray
-    tou_demand_period: np.ndarray | None
+    demand_periods: Mapping[str, np.ndarray]
+
+    @property
+    def tou_demand_period(self) -> np.ndarray | None:
+        """TOU demand period of every step; None without TOU demand charges."""
+        return self.demand_periods.get(TouDemandCharges.name)
 
 
 def energy_lookups(
@@ -72,8 +79,8 @@ def direct_lookups(tariff: Tariff, index: pd.DatetimeIndex) -> Lookups:
     """The lookups of ``index`` computed from the tariff, without a cache."""
     month_id = np.asarray(index.year, dtype=np.int64) * 12 + np.asarray(index.month) - 1
     period, import_rate, sell = energy_lookups(tariff, index)
-    tou = None if tariff.tou_demand is None else tariff.tou_demand_period(index)
-    return Lookups(month_id, period, import_rate, sell, tou)
+    demand = {part.name: part.period_of(tariff, index) for part in tariff.peak_charges()}
+    return Lookups(month_id, period, import_rate, sell, demand)
 
 
 class CalendarCache:
@@ -112,12 +119,16 @@ class CalendarCache:
                 return None
             return np.stack(columns)[inverse, position]
 
+        demand = {
+            name: np.stack([p.demand_periods[name] for p in parts])[inverse, position]
+            for name in parts[0].demand_periods
+        }
         return Lookups(
             take("month_id"),
             take("energy_period"),
             take("import_rate_usd_per_kwh"),
             take("sell_rate_usd_per_kwh"),
-            take("tou_demand_period"),
+            demand,
         )
 
     def _block(self, zone: str, block: int, offset: int, tz: object) -> Lookups:

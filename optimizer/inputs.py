@@ -18,6 +18,7 @@ from core.errors import InputError
 from core.timegrid import validate_index
 from core.validation import require_fraction, validate_series
 from markets.tariff import Tariff
+from markets.tariff_terms import PEAK_CHARGES
 from optimizer.battery import Battery
 from optimizer.calendar import CalendarCache, direct_lookups
 from optimizer.retail import check_tariff_supported, retail_streams
@@ -204,7 +205,7 @@ class ModelSpec:
             import_rate_usd_per_kwh=lookups.import_rate_usd_per_kwh,
             sell_rate_usd_per_kwh=lookups.sell_rate_usd_per_kwh,
             energy_period=lookups.energy_period,
-            tou_demand_period=lookups.tou_demand_period,
+            demand_periods=lookups.demand_periods,
             stream_inputs=inputs,
         )
 
@@ -215,13 +216,16 @@ class ModelSpec:
                 "month_to_date", type(month_to_date).__name__, "an optimizer.MonthToDate"
             )
         tariff = self.tariff
-        n_tou = 0 if tariff.tou_demand is None else len(tariff.tou_demand.periods)
-        if len(month_to_date.tou_peak_kw) not in (0, n_tou):
-            raise InputError(
-                "month_to_date.tou_peak_kw",
-                month_to_date.tou_peak_kw,
-                f"empty or {n_tou} entries (one per TOU demand period)",
-            )
+        for kind in PEAK_CHARGES:
+            part = getattr(tariff, kind.field)
+            n_periods = 0 if part is None else part.n_periods
+            peaks = month_to_date.peak_kw(kind.name)
+            if len(peaks) not in (0, n_periods):
+                raise InputError(
+                    f"month_to_date.{month_to_date.peak_field(kind.name)}",
+                    peaks,
+                    f"empty or {n_periods} entries (one per period of Tariff.{kind.field})",
+                )
         n_energy = 1 if tariff.energy is None else len(tariff.energy.periods)
         for name in ("import_kwh_by_period", "export_kwh_by_period"):
             value = getattr(month_to_date, name)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import enum
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from core.errors import InputError
 from core.validation import require_fraction, require_nonnegative
+from markets.tariff import TouDemandCharges
 
 __all__ = ["MonthToDate", "TerminalMode", "TerminalSoc"]
 
@@ -70,6 +72,9 @@ class MonthToDate:
         means all zero [kWh].
     export_kwh_by_period : tuple of float, default ()
         Energy already exported this month in each energy period, for net metering [kWh].
+    demand_peaks_kw : Mapping of str to tuple of float, default empty
+        As ``tou_peak_kw``, for each further peak charge of the tariff by its ``name`` (see
+        ``markets.peak_charges`` and :meth:`peak_kw`); a missing or empty entry means all zero.
     """
 
     flat_peak_kw: float = 0.0
@@ -77,6 +82,19 @@ class MonthToDate:
     ratchet_peak_kw: float = 0.0
     import_kwh_by_period: tuple[float, ...] = ()
     export_kwh_by_period: tuple[float, ...] = ()
+    demand_peaks_kw: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+
+    def peak_kw(self, name: str) -> tuple[float, ...]:
+        """Peaks already set of the peak charge ``name`` (``tou_peak_kw`` for ``"tou"``) [kW]."""
+        if name == TouDemandCharges.name:
+            return self.tou_peak_kw
+        return tuple(self.demand_peaks_kw.get(name, ()))
+
+    def peak_field(self, name: str) -> str:
+        """The field holding the peaks of the peak charge ``name``, for messages."""
+        if name == TouDemandCharges.name:
+            return "tou_peak_kw"
+        return f"demand_peaks_kw[{name!r}]"
 
     @classmethod
     def from_usage(cls, usage: object, *, energy_periods: bool = True) -> MonthToDate:
@@ -104,12 +122,26 @@ class MonthToDate:
             export_kwh_by_period=tuple(float(v) for v in usage.export_kwh_by_period)
             if energy
             else (),
+            demand_peaks_kw={
+                name: tuple(max(float(v), 0.0) for v in peaks)
+                for name, peaks in usage.demand_peaks_kw.items()
+            },
         )
 
     def __post_init__(self) -> None:
         require_nonnegative("MonthToDate.flat_peak_kw", self.flat_peak_kw)
         require_nonnegative("MonthToDate.ratchet_peak_kw", self.ratchet_peak_kw)
-        for name in ("tou_peak_kw", "import_kwh_by_period", "export_kwh_by_period"):
-            for i, value in enumerate(getattr(self, name)):
+        fields = {
+            f"MonthToDate.{name}": getattr(self, name)
+            for name in ("tou_peak_kw", "import_kwh_by_period", "export_kwh_by_period")
+        }
+        if not isinstance(self.demand_peaks_kw, Mapping):
+            raise InputError("MonthToDate.demand_peaks_kw", self.demand_peaks_kw, "a mapping")
+        fields |= {
+            f"MonthToDate.{self.peak_field(name)}": peaks
+            for name, peaks in self.demand_peaks_kw.items()
+        }
+        for name, values in fields.items():
+            for i, value in enumerate(values):
                 if not math.isfinite(value) or value < 0:
-                    raise InputError(f"MonthToDate.{name}[{i}]", value, "a finite number >= 0")
+                    raise InputError(f"{name}[{i}]", value, "a finite number >= 0")

@@ -121,8 +121,11 @@ class Window:
         The first label of each slot present in the window (its local calendar month).
     import_rate_usd_per_kwh, sell_rate_usd_per_kwh : numpy.ndarray
         First-tier import price and export credit of every step (tariff lookups) [$/kWh].
-    energy_period, tou_demand_period : numpy.ndarray of int or None
-        Tariff energy / TOU demand period of every step; None if the tariff has none.
+    energy_period : numpy.ndarray of int or None
+        Tariff energy period of every step; None if the tariff has no energy charges.
+    demand_periods : Mapping of str to numpy.ndarray of int
+        Period of every step in each peak charge the tariff has (TOU demand, ...), by the
+        charge's ``name`` (see :mod:`markets.peak_charges`).
     stream_inputs : Mapping of str to Any
         Per-stream data keyed by stream name (prices of market streams, ...).
     """
@@ -139,7 +142,7 @@ class Window:
     import_rate_usd_per_kwh: np.ndarray
     sell_rate_usd_per_kwh: np.ndarray
     energy_period: np.ndarray | None = None
-    tou_demand_period: np.ndarray | None = None
+    demand_periods: Mapping[str, np.ndarray] = field(default_factory=dict)
     stream_inputs: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -174,7 +177,8 @@ class Window:
         return (
             same(self.month_slot, other.month_slot)
             and same(self.energy_period, other.energy_period)
-            and same(self.tou_demand_period, other.tou_demand_period)
+            and self.demand_periods.keys() == other.demand_periods.keys()
+            and all(same(v, other.demand_periods[k]) for k, v in self.demand_periods.items())
         )
 
     def membership(self, pairs: tuple[tuple[int, int], ...]) -> np.ndarray:

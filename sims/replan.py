@@ -185,13 +185,7 @@ class DispatchPlanner:
         if begin >= position:  # nothing metered yet this month: a zero probe at ``now``
             values, labels = np.zeros(1), index[position : position + 1]
         usage = month_to_date(tariff, pd.Series(values, index=labels))
-        return MonthToDate(
-            flat_peak_kw=max(usage.flat_peak_kw, 0.0),
-            tou_peak_kw=tuple(max(v, 0.0) for v in usage.tou_peak_kw),
-            ratchet_peak_kw=max(usage.ratchet_peak_kw, 0.0),
-            import_kwh_by_period=usage.import_kwh_by_period if tariff.energy is not None else (),
-            export_kwh_by_period=usage.export_kwh_by_period if tariff.energy is not None else (),
-        )
+        return MonthToDate.from_usage(usage, energy_periods=tariff.energy is not None)
 
     def plan(self, now: pd.Timestamp) -> Plan:
         """Plan the next ``horizon_h`` hours from ``now`` (a label of the site's data).

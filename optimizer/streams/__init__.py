@@ -192,6 +192,15 @@ class Stream(abc.ABC):
         return False
 
     @classmethod
+    def for_tariff(cls, tariff: Tariff, battery: Battery) -> list[Stream]:
+        """The instances of this retail stream that ``tariff`` and ``battery`` call for.
+
+        The default is one instance if :meth:`applies`; a stream class serving several parts
+        of a tariff (one per peak charge) returns one per part.
+        """
+        return [cls()] if cls.applies(tariff, battery) else []
+
+    @classmethod
     def check_tariff(cls, tariff: Tariff, dt_h: float) -> None:
         """Raise ``InputError`` if this stream's part of ``tariff`` cannot be priced exactly.
 

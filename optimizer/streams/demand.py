@@ -1,11 +1,12 @@
-"""Demand charges: monthly all-hours (``demand_flat``) and per TOU window (``demand_tou``).
+"""Demand charges: monthly all-hours (``demand_flat``) and each peak charge (``demand_tou``, ...).
 
 Demand groups and membership
 ----------------------------
 A demand charge bills the peak of each *group* of steps: flat demand groups steps by billing
 month, TOU demand by (billing month, TOU demand period). Because the model is re-solved for
 windows starting anywhere, groups are fixed *slots* (see :mod:`optimizer.window`): flat group
-``k`` is month slot ``k``; TOU group ``(k, p)`` is month slot ``k`` and demand period ``p``.
+``k`` is month slot ``k``; a peak charge's group ``(k, p)`` (TOU demand: demand window ``p``)
+is month slot ``k`` and the charge's period ``p`` (``Window.demand_periods``).
 A mutable 0/1 parameter ``member[g, t]`` tells whether step ``t`` is in group ``g``; it exists
 only for a step's candidate slots. Per step ONE row covers the step by its group's peak:
 
@@ -16,7 +17,7 @@ only for a step's candidate slots. Per step ONE row covers the step by its group
 
 and the term is :math:`\\sum_{g,j} rate_{g,j} x_{g,j}`. Exactly one ``member`` is 1 per step,
 so the row reads :math:`D_{g(t)} \\ge` demand. ``floor`` is the month-to-date peak for the
-first month's groups (``MonthToDate.flat_peak_kw``, ``MonthToDate.tou_peak_kw[p]``) and 0 for
+first month's groups (``MonthToDate.flat_peak_kw``, ``MonthToDate.peak_kw(name)[p]``) and 0 for
 later months; the cost includes the floor part, so a horizon covering the rest of a month costs
 that month's whole demand charge. Tiers are convex segments (rates must not fall with the
 tier); tier widths and rates are mutable because a flat group's tier set follows its month.
@@ -39,10 +40,11 @@ from optimizer.streams._tiers import check_convex, padded_tiers
 from optimizer.window import Window
 
 if TYPE_CHECKING:
+    from markets.peak_charges import PeakCharges
     from markets.tariff import Tariff
     from optimizer.battery import Battery
 
-__all__ = ["FlatDemandStream", "TouDemandStream"]
+__all__ = ["FlatDemandStream", "PeakDemandStream"]
 
 
 def demand_tier_layout(
@@ -190,35 +192,53 @@ class FlatDemandStream(Stream):
         _write_tiers(block, widths, rates)
 
 
-class TouDemandStream(Stream):
-    """Demand charge on the peak of each (billing month, TOU demand period) (``demand_tou``)."""
+class PeakDemandStream(Stream):
+    """Demand charge on the peak of each (billing month, period) of one peak charge.
 
-    name = "demand_tou"
+    One instance per peak charge the tariff has (:meth:`for_tariff`; TOU demand, ... see
+    :mod:`markets.peak_charges`), named ``demand_<name>`` (``demand_tou``).
+
+    Parameters
+    ----------
+    kind : type of markets.peak_charges.PeakCharges
+        The peak charge, one of ``markets.tariff_terms.PEAK_CHARGES``.
+    """
+
+    def __init__(self, kind: type[PeakCharges]) -> None:
+        self.kind = kind
+        self.name = f"demand_{kind.name}"
+
+    @classmethod
+    def for_tariff(cls, tariff: Tariff, battery: Battery) -> list[Stream]:
+        """One stream per peak charge of the tariff."""
+        return [cls(type(part)) for part in tariff.peak_charges()]
 
     @classmethod
     def applies(cls, tariff: Tariff, battery: Battery) -> bool:
-        """The tariff has TOU demand charges."""
-        return tariff.tou_demand is not None
+        """The tariff has peak charges (TOU demand, ...)."""
+        return bool(tariff.peak_charges())
 
     @classmethod
     def check_tariff(cls, tariff: Tariff, dt_h: float) -> None:
         """Demand window within the step; convex tiers."""
-        if tariff.tou_demand is not None:
+        for part in tariff.peak_charges():
             check_demand_window(tariff, dt_h)
-            demand_tier_layout("Tariff.tou_demand.periods", tariff.tou_demand.periods)
+            demand_tier_layout(f"Tariff.{part.field}.periods", part.periods)
 
     def build(self, block: pyo.Block, core: CoreHandles) -> StreamTerms:
-        """Groups ``k * P + p`` for month slot ``k`` and TOU demand period ``p``."""
-        charges = core.tariff.tou_demand
+        """Groups ``k * P + p`` for month slot ``k`` and period ``p`` of the charge."""
+        charges = getattr(core.tariff, self.kind.field)
         if charges is None:
-            raise InputError("Tariff.tou_demand", None, "TOU demand charges for demand_tou")
-        n_tiers, period_tiers = demand_tier_layout("Tariff.tou_demand.periods", charges.periods)
-        n_periods = len(charges.periods)
+            raise InputError(f"Tariff.{self.kind.field}", None, f"charges for {self.name}")
+        n_tiers, period_tiers = demand_tier_layout(
+            f"Tariff.{self.kind.field}.periods", charges.periods
+        )
+        n_periods = charges.n_periods
         block._n_periods = n_periods
         if core.calendar is None:
             pairs = [(k * n_periods + p, t) for k, t in core.slots.pairs for p in range(n_periods)]
         else:
-            slot, period = core.calendar.month_slot, core.calendar.tou_demand_period
+            slot, period = core.calendar.month_slot, core.calendar.demand_periods[charges.name]
             pairs = [(int(slot[t]) * n_periods + int(period[t]), t) for t in range(core.n_steps)]
         cost = _build_groups(block, core, core.slots.n_slots * n_periods, pairs, n_tiers)
         widths = np.array([period_tiers[g % n_periods][0][:-1] for g in block.groups])
@@ -231,15 +251,15 @@ class TouDemandStream(Stream):
         return StreamTerms(objective_usd=cost)
 
     def update(self, block: pyo.Block, window: Window) -> None:
-        """Membership by month slot and TOU demand period; MTD floors of the first month."""
-        period = window.tou_demand_period
+        """Membership by month slot and period; month-to-date floors of the first month."""
+        period = window.demand_periods[self.kind.name]
         step = block._pair_step
         member = (window.month_slot[step] == block._pair_slot) & (
             period[step] == block._pair_period
         )
         assign(block.member, member.astype(float))
         floors = np.zeros(len(block.groups))
-        mtd = window.month_to_date.tou_peak_kw
+        mtd = window.month_to_date.peak_kw(self.kind.name)
         if mtd:
             floors[: block._n_periods] = mtd
         assign(block.floor_kw, floors)
