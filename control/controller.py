@@ -17,8 +17,8 @@ decisions, so the plan's arbitrage is that of the point forecast while its deman
 hold energy for the high scenario. From the plan come:
 
 - a **demand target per priced demand window** (flat and each period of each peak charge,
-  e.g. TOU demand, per billing month; :mod:`control.targets`): the plan's highest import in that window, never below the
-  peak the meter has already recorded there;
+  e.g. TOU demand, per billing month; :mod:`control.targets`): the plan's highest import in
+  that window, never below the peak the meter has already recorded there;
 - an **energy reserve** per step (:func:`control.realtime.energy_need_kwh`): what must stay
   stored to hold the targets through the rest of the high scenario.
 
