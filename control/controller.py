@@ -16,9 +16,9 @@ meter has recorded this month. Behind the meter a higher load changes only the d
 decisions, so the plan's arbitrage is that of the point forecast while its demand decisions
 hold energy for the high scenario. From the plan come:
 
-- a **demand target per priced demand window** (flat and each TOU demand period, per billing
-  month; :mod:`control.targets`): the plan's highest import in that window, never below the
-  peak the meter has already recorded there;
+- a **demand target per priced demand window** (flat and each period of each peak charge,
+  e.g. TOU demand, per billing month; :mod:`control.targets`): the plan's highest import in
+  that window, never below the peak the meter has already recorded there;
 - an **energy reserve** per step (:func:`control.realtime.energy_need_kwh`): what must stay
   stored to hold the targets through the rest of the high scenario.
 
@@ -149,7 +149,10 @@ class Controller:
     # -- state ------------------------------------------------------------------------------
     @property
     def targets_kw(self) -> dict[WindowKey, float]:
-        """Demand target per priced window ``(year*12+month, "flat"|"tou", period)`` [kW]."""
+        """Demand target per priced window ``(year*12+month, kind, period)`` [kW].
+
+        ``kind`` is ``"flat"`` or a peak charge's name (``"tou"``, ...; :mod:`control.targets`).
+        """
         return dict(self._targets)
 
     @property
@@ -249,8 +252,7 @@ class Controller:
         holdable = self._holdable(now.year * 12 + now.month)
         mtd = self.month_to_date(now)
         if self.settings.floor_plan_at_targets and holdable:
-            n_tou = 0 if self.tariff.tou_demand is None else len(self.tariff.tou_demand.periods)
-            mtd = floored(mtd, holdable, n_tou)
+            mtd = floored(mtd, holdable, self.tariff.peak_charges())
         planned_load = fc.load_high_kw if self.settings.plan_on_high else fc.load_kw
         result = model.solve(
             load_kw=pd.Series(planned_load, index=fc.index),
@@ -355,18 +357,13 @@ class Controller:
         """Idle powers; ``PEAK_GUARD``: the real-time layer holds the month's metered peaks."""
         index = fc.index if fc is not None else self._horizon(now)
         index = index[: max(1, round(pd.Timedelta(days=1) / self.step_td))]
-        n = len(index)
         windows = self._window_map(index)
         if self.settings.fallback is Fallback.PEAK_GUARD:
             for key in windows.all_keys():
                 if key in self._actual:
                     self._targets[key] = self._actual[key]
         else:
-            windows = WindowMap(
-                month_key=windows.month_key,
-                flat=np.zeros(n, dtype=bool),
-                tou=np.full(n, -1, dtype=np.int64),
-            )
+            windows = windows.unpriced()
         return idle_plan(now.value, len(self.plans), windows, fc)
 
     def _prune(self, month_key: int) -> None:

@@ -4,7 +4,8 @@ Forecasts miss spikes; the days the site has just lived through do not. :class:`
 keeps the net load (load - PV) of the last ``days`` complete local days, with the priced
 demand windows of each interval. From them:
 
-- :meth:`DayHistory.holdable_kw`: for each kind of window (``("flat", 0)``, ``("tou", p)``), the
+- :meth:`DayHistory.holdable_kw`: for each kind of window (``("flat", 0)``, and ``(name, p)``
+  for period ``p`` of each peak charge, e.g. ``("tou", p)``; see :mod:`control.targets`), the
   highest over the stored days of the lowest level a battery that starts the day full could
   have held that day's meter to (power and energy permitting, recharging below the level);
 - :meth:`DayHistory.reserve_after_kwh`: for given targets, the stored energy needed at the end
@@ -47,8 +48,7 @@ class _Stack:
 
     net_kw: np.ndarray  # (days, width), 0 where padded
     valid: np.ndarray  # (days, width) bool: a real interval
-    flat: np.ndarray  # (days, width) bool
-    tou: np.ndarray  # (days, width) int, -1 where padded
+    windows: WindowMap  # arrays (days, width): padding in no window
     slot: np.ndarray  # slots of the valid entries, row by row
 
 
@@ -56,21 +56,21 @@ def _stack(days: deque[_Day]) -> _Stack:
     width = max(len(day.net_kw) for day in days)
     shape = (len(days), width)
     net, valid = np.zeros(shape), np.zeros(shape, dtype=bool)
-    flat, tou = np.zeros(shape, dtype=bool), np.full(shape, -1, dtype=np.int64)
+    month, flat = np.zeros(shape, dtype=np.int64), np.zeros(shape, dtype=bool)
+    periods = {name: np.full(shape, -1, dtype=np.int64) for name in days[0].windows.periods}
     for row, day in enumerate(days):
         n = len(day.net_kw)
         net[row, :n], valid[row, :n] = day.net_kw, True
-        flat[row, :n], tou[row, :n] = day.windows.flat, day.windows.tou
+        month[row, :n], flat[row, :n] = day.windows.month_key, day.windows.flat
+        for name, period in periods.items():
+            period[row, :n] = day.windows.periods[name]
     slots = np.concatenate([day.slot for day in days])
-    return _Stack(net_kw=net, valid=valid, flat=flat, tou=tou, slot=slots)
+    windows = WindowMap(month_key=month, flat=flat, periods=periods)
+    return _Stack(net_kw=net, valid=valid, windows=windows, slot=slots)
 
 
 def _kinds(windows: WindowMap) -> set[WindowKind]:
     return {(kind, period) for _, kind, period in windows.all_keys()}
-
-
-def _mask(windows: WindowMap, kind: WindowKind) -> np.ndarray:
-    return windows.flat if kind[0] == "flat" else windows.tou == kind[1]
 
 
 def holdable_level_kw(
@@ -156,7 +156,7 @@ class DayHistory:
         windows = self._windows(stamps)
         usable = self._battery.soc_max_kwh - self._battery.soc_min_kwh
         holdable = {
-            kind: holdable_level_kw(net, _mask(windows, kind), self._battery, self._dt_h, usable)
+            kind: holdable_level_kw(net, windows.mask(*kind), self._battery, self._dt_h, usable)
             for kind in _kinds(windows)
         }
         minutes = np.asarray(stamps.hour * 60 + stamps.minute)
@@ -192,7 +192,7 @@ class DayHistory:
         # all days at once, row by row as energy_need_kwh would do each (padding needs nothing)
         target = np.full(days.net_kw.shape, np.inf)
         for kind, value in targets_kw.items():
-            where = days.flat if kind[0] == "flat" else days.tou == kind[1]
+            where = days.windows.mask(*kind)
             target[where] = np.minimum(target[where], value)
         need = energy_need_rows_kwh(days.net_kw, target, days.valid, self._battery, self._dt_h)
         np.maximum.at(reserve, days.slot, need[:, 1:][days.valid])

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
-from control.targets import WindowMap
+from control.targets import FLAT, WindowMap
 from control.types import Forecast
+from markets.peak_charges import PeakCharges
 from optimizer.calendar import CalendarCache
 from optimizer.state import MonthToDate
 
@@ -105,10 +106,20 @@ def day_ends(index: pd.DatetimeIndex) -> np.ndarray:
     return np.append(starts, len(index))[np.searchsorted(starts, np.arange(len(index)), "right")]
 
 
-def floored(mtd: MonthToDate, holdable: Mapping[tuple[str, int], float], n_tou: int) -> MonthToDate:
-    """``mtd`` with its peaks raised to the history's holdable levels."""
-    peaks = mtd.tou_peak_kw or (0.0,) * n_tou
-    tou = tuple(max(value, holdable.get(("tou", p), 0.0)) for p, value in enumerate(peaks))
+def floored(
+    mtd: MonthToDate,
+    holdable: Mapping[tuple[str, int], float],
+    charges: Iterable[PeakCharges],
+) -> MonthToDate:
+    """``mtd`` with its flat peak and the peaks of ``charges`` raised to the history's holdable
+    levels (kinds of window as in :mod:`control.targets`)."""
+    peaks = {
+        charge.name: tuple(
+            max(value, holdable.get((charge.name, p), 0.0))
+            for p, value in enumerate(mtd.peak_kw(charge.name) or (0.0,) * charge.n_periods)
+        )
+        for charge in charges
+    }
     return replace(
-        mtd, flat_peak_kw=max(mtd.flat_peak_kw, holdable.get(("flat", 0), 0.0)), tou_peak_kw=tou
+        mtd.replace_peaks(peaks), flat_peak_kw=max(mtd.flat_peak_kw, holdable.get((FLAT, 0), 0.0))
     )

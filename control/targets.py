@@ -1,17 +1,18 @@
 """Demand targets: which priced demand windows each interval belongs to, and their targets.
 
 A *demand window* is what a demand charge is billed on within one billing month: the flat
-(all-hours) peak, or the peak of one TOU demand period. Windows are keyed
-``(month_key, kind, period)`` with ``month_key = year * 12 + month`` of the local clock,
-``kind`` ``"flat"`` or ``"tou"``. Only windows with a positive rate count; an interval in no
-priced window has no target (``inf``).
+(all-hours) peak, or the peak of one period of a peak charge (TOU demand or any other in
+:data:`markets.tariff_terms.PEAK_CHARGES`). Windows are keyed ``(month_key, kind, period)``
+with ``month_key = year * 12 + month`` of the local clock and ``kind`` ``"flat"`` (period 0)
+or the peak charge's ``name`` (e.g. ``"tou"``). Only windows with a positive rate count; an
+interval in no priced window has no target (``inf``).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -33,6 +34,9 @@ _TOL_KWH = 1e-6
 
 WindowKey = tuple[int, str, int]
 
+FLAT = "flat"
+"""The kind of the flat (all-hours) window; every other kind is a peak charge's ``name``."""
+
 
 def _priced(tiers) -> bool:
     return any(t.rate_usd_per_kw > 0 for t in tiers)
@@ -48,39 +52,61 @@ class WindowMap:
         ``year * 12 + month`` of each interval (local clock).
     flat : numpy.ndarray of bool
         The interval is in its month's priced flat window.
-    tou : numpy.ndarray of int
-        The interval's priced TOU demand period, -1 where none is priced.
+    periods : dict of str to numpy.ndarray of int, default empty
+        Per peak charge ``name`` the tariff has: the interval's priced period, -1 where none
+        is priced.
     """
 
     month_key: np.ndarray
     flat: np.ndarray
-    tou: np.ndarray
+    periods: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+    def mask(self, kind: str, period: int) -> np.ndarray:
+        """True where an interval is in the window ``(kind, period)`` of its month."""
+        if kind == FLAT:
+            return np.asarray(self.flat, dtype=bool)
+        if kind not in self.periods:
+            return np.zeros(np.shape(self.flat), dtype=bool)
+        return np.asarray(self.periods[kind]) == period
 
     def keys(self, k: int) -> tuple[WindowKey, ...]:
         """The priced windows of interval ``k``."""
         month = int(self.month_key[k])
         out: list[WindowKey] = []
         if self.flat[k]:
-            out.append((month, "flat", 0))
-        if self.tou[k] >= 0:
-            out.append((month, "tou", int(self.tou[k])))
+            out.append((month, FLAT, 0))
+        for name, period in self.periods.items():
+            if period[k] >= 0:
+                out.append((month, name, int(period[k])))
         return tuple(out)
 
     def all_keys(self) -> set[WindowKey]:
         """Every priced window that some interval belongs to."""
-        out: set[WindowKey] = {(int(m), "flat", 0) for m in np.unique(self.month_key[self.flat])}
-        priced = self.tou >= 0
-        if priced.any():
-            tou = self.tou[priced]
-            span = int(tou.max()) + 1
-            for code in np.unique(self.month_key[priced] * span + tou):
-                month, period = divmod(int(code), span)
-                out.add((month, "tou", period))
+        out: set[WindowKey] = {(int(m), FLAT, 0) for m in np.unique(self.month_key[self.flat])}
+        for name, period in self.periods.items():
+            priced = period >= 0
+            if priced.any():
+                span = int(period[priced].max()) + 1
+                for code in np.unique(self.month_key[priced] * span + period[priced]):
+                    month, p = divmod(int(code), span)
+                    out.add((month, name, p))
         return out
 
     def __getitem__(self, part: slice) -> WindowMap:
         """The map of a run of the intervals (``part`` a slice)."""
-        return WindowMap(month_key=self.month_key[part], flat=self.flat[part], tou=self.tou[part])
+        return WindowMap(
+            month_key=self.month_key[part],
+            flat=self.flat[part],
+            periods={name: period[part] for name, period in self.periods.items()},
+        )
+
+    def unpriced(self) -> WindowMap:
+        """The same intervals in no priced window."""
+        return WindowMap(
+            month_key=self.month_key,
+            flat=np.zeros(len(self.month_key), dtype=bool),
+            periods={name: np.full(len(p), -1, dtype=np.int64) for name, p in self.periods.items()},
+        )
 
     def peaks(self, values_kw: np.ndarray) -> dict[WindowKey, float]:
         """Highest value [kW] over each window's intervals (e.g. a plan's grid import)."""
@@ -89,10 +115,11 @@ class WindowMap:
             in_month = self.month_key == month
             where = in_month & self.flat
             if where.any():
-                out[(int(month), "flat", 0)] = float(values_kw[where].max())
-            for p in np.unique(self.tou[in_month & (self.tou >= 0)]):
-                where = in_month & (self.tou == p)
-                out[(int(month), "tou", int(p))] = float(values_kw[where].max())
+                out[(int(month), FLAT, 0)] = float(values_kw[where].max())
+            for name, period in self.periods.items():
+                for p in np.unique(period[in_month & (period >= 0)]):
+                    where = in_month & (period == p)
+                    out[(int(month), name, int(p))] = float(values_kw[where].max())
         return out
 
     def targets(self, targets_kw: Mapping[WindowKey, float]) -> np.ndarray:
@@ -100,8 +127,7 @@ class WindowMap:
         n = len(self.month_key)
         out = np.full(n, np.inf)
         for (month, kind, period), value in targets_kw.items():
-            where = self.month_key == month
-            where = where & (self.flat if kind == "flat" else self.tou == period)
+            where = (self.month_key == month) & self.mask(kind, period)
             out[where] = np.minimum(out[where], value)
         return out
 
@@ -117,12 +143,12 @@ def window_map(tariff: Tariff, index: pd.DatetimeIndex) -> WindowMap:
             [_priced(periods[p]) for p in tariff.flat_demand.month_periods], dtype=bool
         )
         flat = month_priced[np.asarray(index.month) - 1]
-    tou = np.full(n, -1, dtype=np.int64)
-    if tariff.tou_demand is not None:
-        priced = np.array([_priced(t) for t in tariff.tou_demand.periods], dtype=bool)
-        period = np.asarray(tariff.tou_demand_period(index), dtype=np.int64)
-        tou = np.where(priced[period], period, -1)
-    return WindowMap(month_key=month_key, flat=flat, tou=tou)
+    charges: dict[str, np.ndarray] = {}
+    for charge in tariff.peak_charges():
+        priced = np.array([_priced(t) for t in charge.periods], dtype=bool)
+        period = np.asarray(charge.period_of(tariff, index), dtype=np.int64)
+        charges[charge.name] = np.where(priced[period], period, -1)
+    return WindowMap(month_key=month_key, flat=flat, periods=charges)
 
 
 class WindowMapCache:
@@ -174,7 +200,7 @@ class WindowMapCache:
             step = pd.Timedelta(self._step_ns)
             grid = pd.date_range(index[0], periods=max(n, self._chunk), freq=step)
             cached = window_map(self._tariff, grid)
-            for array in (cached.month_key, cached.flat, cached.tou):
+            for array in (cached.month_key, cached.flat, *cached.periods.values()):
                 array.setflags(write=False)  # slices are handed out: shared, never changed
             self._map = cached
             self._start_ns, self._tz, offset = int(ns[0]), str(index.tz), 0

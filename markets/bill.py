@@ -85,10 +85,13 @@ logger = logging.getLogger(__name__)
 _NS_PER_H = 3_600 * 10**9
 _NS_PER_DAY = 24 * _NS_PER_H
 
+DEMAND_COLUMNS = ("demand_flat_usd", *(f"demand_{kind.name}_usd" for kind in PEAK_CHARGES))
+"""The demand-charge columns of :attr:`Bill.monthly`: flat demand, then one per peak charge of
+:data:`markets.tariff_terms.PEAK_CHARGES` (e.g. ``demand_tou_usd``)."""
+
 CHARGE_COLUMNS = (
     "energy_usd",
-    "demand_flat_usd",
-    *(f"demand_{kind.name}_usd" for kind in PEAK_CHARGES),
+    *DEMAND_COLUMNS,
     "fixed_usd",
     "minimum_usd",
     "export_credit_usd",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from core.errors import InputError
 from core.validation import require_fraction, require_nonnegative
@@ -89,6 +89,16 @@ class MonthToDate:
         if name == TouDemandCharges.name:
             return self.tou_peak_kw
         return tuple(self.demand_peaks_kw.get(name, ()))
+
+    def replace_peaks(self, peaks_kw: Mapping[str, tuple[float, ...]]) -> MonthToDate:
+        """A copy with the peaks of each peak charge named in ``peaks_kw`` replaced [kW]."""
+        tou = TouDemandCharges.name
+        others = {name: tuple(v) for name, v in peaks_kw.items() if name != tou}
+        return replace(
+            self,
+            tou_peak_kw=tuple(peaks_kw.get(tou, self.tou_peak_kw)),
+            demand_peaks_kw={**self.demand_peaks_kw, **others},
+        )
 
     def peak_field(self, name: str) -> str:
         """The field holding the peaks of the peak charge ``name``, for messages."""

@@ -48,6 +48,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from core.series import read_csv_frame  # noqa: E402
+from markets.bill import DEMAND_COLUMNS  # noqa: E402
 from sims.backtest import run_backtest  # noqa: E402
 from sims.config import load_config  # noqa: E402
 from sims.reference import DOE_SITES, write_series_csv  # noqa: E402
@@ -159,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         rows[name] = {
             "bill_savings_usd": float(sum(savings.values())),
             "energy_savings_usd": savings["energy"],
-            "demand_savings_usd": savings["demand_flat"] + savings["demand_tou"],
+            "demand_savings_usd": sum(savings[c.removesuffix("_usd")] for c in DEMAND_COLUMNS),
             "market_revenue_usd": s.market_revenue_usd,
             **{f"{k}_usd": v for k, v in s.savings_by_stream_usd.items() if k.startswith("market_")},
             "total_usd": float(sum(savings.values())) + s.market_revenue_usd,

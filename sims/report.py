@@ -22,6 +22,7 @@ from typing import Literal
 import pandas as pd
 
 from core.errors import InputError
+from markets.bill import DEMAND_COLUMNS
 from sims.finance import FinanceResult
 from sims.report_compare import figure_comparison, monthly_comparison
 from sims.report_figures import (
@@ -111,7 +112,7 @@ def _monthly_split(result: BacktestResult, columns: list[str]) -> pd.DataFrame:
     table = m[columns].copy()
     if "savings_energy_usd" in m:
         table["savings_energy_usd"] = m["savings_energy_usd"]
-    demand = [c for c in ("savings_demand_flat_usd", "savings_demand_tou_usd") if c in m]
+    demand = [f"savings_{c}" for c in DEMAND_COLUMNS if f"savings_{c}" in m]
     if demand:
         table["savings_demand_usd"] = m[demand].sum(axis=1)
     table.index = [str(i) for i in table.index]

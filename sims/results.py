@@ -66,15 +66,16 @@ class BacktestSummary:
     energy_cost_savings_fraction : float
         Savings on ``energy_usd - export_credit_usd`` over the baseline's (NaN if 0).
     demand_savings_usd : float
-        Savings on flat plus TOU demand charges [$].
+        Savings on the demand charges: flat demand and every peak charge (the bill's
+        ``markets.bill.DEMAND_COLUMNS``, e.g. TOU demand) [$].
     market_revenue_usd : float
         Wholesale and ancillary revenue at actual prices [$] (0 without market streams).
     total_savings_usd : float
         ``bill_savings_usd + market_revenue_usd`` [$].
     savings_by_stream_usd : dict of str to float
-        Savings per bill line (``energy``, ``demand_flat``, ``demand_tou``, ``fixed``,
-        ``minimum``, ``export_credit``) and per market stream [$]; they sum to
-        ``total_savings_usd``.
+        Savings per bill line (``energy``, ``demand_flat``, ``demand_<name>`` per peak
+        charge such as ``demand_tou``, ``fixed``, ``minimum``, ``export_credit``) and per
+        market stream [$]; they sum to ``total_savings_usd``.
     mean_peak_reduction_fraction : float
         Mean over months of the monthly peak import reduction [fraction].
     max_baseline_peak_kw, max_battery_peak_kw : float

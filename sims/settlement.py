@@ -31,8 +31,8 @@ from optimizer.battery import Battery
 __all__ = ["BILL_LINES", "Settlement", "baseline_grid_kw", "settle"]
 
 BILL_LINES: tuple[str, ...] = tuple(c[: -len("_usd")] for c in CHARGE_COLUMNS if c != "total_usd")
-"""Bill lines savings are reported by: energy, demand_flat, demand_tou, fixed, minimum,
-export_credit."""
+"""Bill lines savings are reported by: energy, demand_flat, one ``demand_<name>`` per peak charge
+(e.g. demand_tou), fixed, minimum, export_credit."""
 
 
 def baseline_grid_kw(load_kw: pd.Series, pv_kw: pd.Series | None, battery: Battery) -> pd.Series:

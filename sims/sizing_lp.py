@@ -202,15 +202,15 @@ def lp_bill(tariff: Tariff, index: pd.DatetimeIndex) -> tuple[_Bill, list[str]]:
                 groups.append((rate, steps))
         if any(len(t) > 1 for t in tariff.flat_demand.periods):
             notes.append("flat demand tiers: first-tier rate only")
-    if tariff.tou_demand is not None:
-        period = tariff.tou_demand_period(index)
+    for charge in tariff.peak_charges():
+        period = charge.period_of(tariff, index)
         for m in np.unique(month):
             for p in np.unique(period[month == m]):
-                rate = _first_rate(tariff.tou_demand.periods[int(p)])
+                rate = _first_rate(charge.periods[int(p)])
                 if rate:
                     groups.append((rate, np.flatnonzero((month == m) & (period == p))))
-        if any(len(t) > 1 for t in tariff.tou_demand.periods):
-            notes.append("TOU demand tiers: first-tier rate only")
+        if any(len(t) > 1 for t in charge.periods):
+            notes.append(f"{charge.name} demand tiers: first-tier rate only")
     if tariff.energy is not None and tariff.energy.is_tiered:
         notes.append("energy tiers: first-tier rate only")
     if tariff.ratchet is not None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from markets.bill import DEMAND_COLUMNS
 from markets.prices import MarketPrices
 from sims.config import BacktestConfig
 from sims.finance import project_cash_flows
@@ -128,7 +129,7 @@ def _bill_fields(settlement: Settlement) -> dict[str, object]:
         who: float((monthly[f"{who}_energy_usd"] - monthly[f"{who}_export_credit_usd"]).sum())
         for who in ("baseline", "battery")
     }
-    demand = float((monthly["savings_demand_flat_usd"] + monthly["savings_demand_tou_usd"]).sum())
+    demand = float(sum(monthly[f"savings_{column}"] for column in DEMAND_COLUMNS).sum())
     return {
         "baseline_bill_usd": baseline_total,
         "battery_bill_usd": settlement.battery_bill.total_usd,

@@ -106,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
     from core.plausibility import check_load_kw
     from markets.bill import CHARGE_COLUMNS
     from markets.tariff import Tariff
+    from markets.tariff_terms import PEAK_CHARGES
 
     try:
         tariff = Tariff.from_urdb(
@@ -143,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
         "import_kwh",
         "export_kwh",
         "peak_flat_kw",
-        *[c for c in monthly.columns if c.startswith("peak_tou_")],
+        *[c for c in monthly.columns for k in PEAK_CHARGES if c.startswith(f"peak_{k.name}_")],
     ]
     table = monthly[columns].copy()
     table.loc["total"] = table.sum(numeric_only=True)

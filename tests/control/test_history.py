@@ -129,7 +129,7 @@ def test_reserve_over_days_of_23_24_and_25_hours_is_the_highest_need_of_each_day
             lengths.add(len(stamps))
             windows = window_map(tariff, stamps)
             target = np.where(windows.flat, 150.0, np.inf)
-            target = np.where(windows.tou == 1, np.minimum(target, 130.0), target)
+            target = np.where(windows.periods["tou"] == 1, np.minimum(target, 130.0), target)
             need = energy_need_kwh(net[dates == day], target, battery, 0.25)
             slots = np.minimum((stamps.hour * 4 + stamps.minute // 15).to_numpy(), 95)
             np.maximum.at(expected, slots, need[1:])

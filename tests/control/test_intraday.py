@@ -31,7 +31,6 @@ def _plan(load, high, pv=None, day_end=None) -> Plan:
         windows=WindowMap(
             month_key=np.zeros(n, dtype=np.int64),
             flat=np.ones(n, dtype=bool),
-            tou=np.full(n, -1, dtype=np.int64),
         ),
         charge=zeros,
         discharge=zeros,
@@ -161,7 +160,9 @@ def test_rest_of_day_max_restarts_at_each_midnight():
 def _windows(tou: list[int]) -> WindowMap:
     n = len(tou)
     month = 2024 * 12 + 3
-    return WindowMap(month_key=np.full(n, month), flat=np.ones(n, dtype=bool), tou=np.array(tou))
+    return WindowMap(
+        month_key=np.full(n, month), flat=np.ones(n, dtype=bool), periods={"tou": np.array(tou)}
+    )
 
 
 FLAT, PEAK = (2024 * 12 + 3, "flat", 0), (2024 * 12 + 3, "tou", 1)

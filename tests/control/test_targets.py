@@ -37,7 +37,9 @@ def _tariff() -> Tariff:
 def _same(a: WindowMap, b: WindowMap) -> None:
     np.testing.assert_array_equal(a.month_key, b.month_key)
     np.testing.assert_array_equal(a.flat, b.flat)
-    np.testing.assert_array_equal(a.tou, b.tou)
+    assert a.periods.keys() == b.periods.keys()
+    for name in a.periods:
+        np.testing.assert_array_equal(a.periods[name], b.periods[name])
 
 
 @pytest.mark.parametrize("step", ["15min", "1h"])
@@ -74,7 +76,7 @@ def test_the_cached_maps_are_read_only():
     cache = WindowMapCache(_tariff(), pd.Timedelta("1h"))
     windows = cache(pd.date_range("2023-07-03", periods=24, freq="1h", tz=TZ))
     with pytest.raises(ValueError):
-        windows.tou[0] = 5
+        windows.periods["tou"][0] = 5
 
 
 def test_all_keys_are_the_union_of_each_intervals_keys():
@@ -84,7 +86,7 @@ def test_all_keys_are_the_union_of_each_intervals_keys():
         windows = WindowMap(
             month_key=np.sort(rng.integers(24277, 24280, n)),
             flat=rng.random(n) < 0.5,
-            tou=rng.integers(-1, 4, n),
+            periods={"tou": rng.integers(-1, 4, n), "other": rng.integers(-1, 2, n)},
         )
         brute = {key for k in range(n) for key in windows.keys(k)}
         assert windows.all_keys() == brute
@@ -94,7 +96,7 @@ def test_all_keys_by_hand():
     windows = WindowMap(
         month_key=np.array([24278, 24278, 24279, 24279]),
         flat=np.array([True, False, False, True]),
-        tou=np.array([-1, 2, 2, -1]),
+        periods={"tou": np.array([-1, 2, 2, -1])},
     )
     assert windows.all_keys() == {
         (24278, "flat", 0),
@@ -103,5 +105,39 @@ def test_all_keys_by_hand():
         (24279, "tou", 2),
     }
     _same(
-        windows[1:3], WindowMap(month_key=windows.month_key[1:3], flat=[False, False], tou=[2, 2])
+        windows[1:3],
+        WindowMap(
+            month_key=windows.month_key[1:3],
+            flat=np.array([False, False]),
+            periods={"tou": np.array([2, 2])},
+        ),
     )
+
+
+def test_windows_of_two_peak_charges_by_hand():
+    # one month; flat priced at hour 0 only; TOU period 1 at hours 1-2; "other" period 0 at
+    # hours 0-1 and period 2 at hour 3
+    m = 24283
+    windows = WindowMap(
+        month_key=np.full(4, m),
+        flat=np.array([True, False, False, False]),
+        periods={"tou": np.array([-1, 1, 1, -1]), "other": np.array([0, 0, -1, 2])},
+    )
+    assert windows.keys(0) == ((m, "flat", 0), (m, "other", 0))
+    assert windows.keys(1) == ((m, "tou", 1), (m, "other", 0))
+    assert windows.keys(2) == ((m, "tou", 1),)
+    assert windows.keys(3) == ((m, "other", 2),)
+    targets = {(m, "flat", 0): 10.0, (m, "tou", 1): 7.0, (m, "other", 0): 8.0, (m, "other", 2): 3.0}
+    # each hour the lowest target of its windows: min(10, 8), min(7, 8), 7, 3
+    np.testing.assert_array_equal(windows.targets(targets), [8.0, 7.0, 7.0, 3.0])
+    assert windows.peaks(np.array([5.0, 9.0, 4.0, 6.0])) == {
+        (m, "flat", 0): 5.0,
+        (m, "tou", 1): 9.0,  # max(9, 4)
+        (m, "other", 0): 9.0,  # max(5, 9)
+        (m, "other", 2): 6.0,
+    }
+    np.testing.assert_array_equal(windows.mask("other", 0), [True, True, False, False])
+    np.testing.assert_array_equal(windows.mask("absent", 0), [False] * 4)
+    none = windows.unpriced()
+    assert none.all_keys() == set()
+    np.testing.assert_array_equal(none.targets(targets), [np.inf] * 4)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from markets.bill import CHARGE_COLUMNS, compute_bill
+from markets.bill import CHARGE_COLUMNS, DEMAND_COLUMNS, compute_bill
 from markets.tariff import Tariff
 from tests.conftest import shared_data_dir
 from tests.oracles.bill_reference import bill_by_loop
@@ -51,8 +51,7 @@ def test_every_record_bills_a_year(path):
     assert all(math.isfinite(v) for v in monthly[list(CHARGE_COLUMNS)].to_numpy().ravel())
     parts = (
         monthly["energy_usd"]
-        + monthly["demand_flat_usd"]
-        + monthly["demand_tou_usd"]
+        + sum(monthly[column] for column in DEMAND_COLUMNS)
         + monthly["fixed_usd"]
         + monthly["minimum_usd"]
         - monthly["export_credit_usd"]

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from core.errors import InputError
-from markets.bill import CHARGE_COLUMNS
+from markets.bill import CHARGE_COLUMNS, DEMAND_COLUMNS
 from markets.month_to_date import MonthToDateUsage
 from markets.tariff import DemandTier, Tariff, TouDemandCharges
 from markets.tariff_terms import PEAK_CHARGES
@@ -66,3 +66,9 @@ def test_usage_keeps_tou_in_its_field_and_other_charges_by_name():
     assert usage.peak_kw("tou") == (1.0, 2.0)
     assert usage.peak_kw("other") == (3.0,)
     assert usage.peak_kw("absent") == ()
+
+
+def test_demand_columns_are_the_bills_demand_charges():
+    assert DEMAND_COLUMNS[0] == "demand_flat_usd"
+    assert set(DEMAND_COLUMNS) == {c for c in CHARGE_COLUMNS if c.startswith("demand_")}
+    assert "demand_tou_usd" in DEMAND_COLUMNS

@@ -34,3 +34,16 @@ def test_from_usage_carries_every_peak_charge_and_clips_export_months():
     mtd = MonthToDate.from_usage(usage)
     assert mtd.tou_peak_kw == (0.0, 2.0)
     assert mtd.peak_kw("other") == (0.0, 4.0)
+
+
+def test_replace_peaks_puts_each_charge_in_its_field_and_keeps_the_rest():
+    mtd = MonthToDate(
+        flat_peak_kw=9.0, tou_peak_kw=(5.0, 6.0), demand_peaks_kw={"other": (7.0,), "kept": (1.0,)}
+    )
+    new = mtd.replace_peaks({"tou": (8.0, 6.0), "other": (7.5,)})
+    assert new.tou_peak_kw == (8.0, 6.0)
+    assert new.peak_kw("other") == (7.5,)
+    assert new.peak_kw("kept") == (1.0,)
+    assert new.flat_peak_kw == 9.0
+    assert mtd.tou_peak_kw == (5.0, 6.0)  # a copy: the original is unchanged
+    assert mtd.replace_peaks({"other": (2.0,)}).tou_peak_kw == (5.0, 6.0)
