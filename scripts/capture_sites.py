@@ -7,8 +7,10 @@
 
 Sites (all hourly except the example, which keeps its own 15-min data):
 
-1. ``example_office``: ``examples/site.toml`` as it is (its relative paths resolved against
-   ``examples/``; only ``site.end`` is added with ``--months``);
+1. ``example_office``: ``examples/site.toml`` (its relative paths resolved against
+   ``examples/``; ``site.end`` added with ``--months``) with the load forecaster every site
+   gets (below: its year of data allows the ML forecaster; the example's own configuration
+   keeps the faster ``seasonal_naive_week`` for the README's first command);
 2. the three DOE reference buildings of ``scripts/run_reference_sites.py``
    (:data:`sims.reference.DOE_SITES`: SF medium office / PG&E E-19, LA retail / SCE GS-2 TOU-B,
    Houston hospital / Entergy LPS-TOU), 2017, hourly; battery power 20 % of the annual peak
@@ -105,9 +107,10 @@ class Site:
     filled_h: int = 0
 
 
-def forecaster_for(load: pd.Series) -> str:
-    """The ML forecaster when the data covers its warm-up and a month more, else the fallback."""
-    span = load.index[-1] - load.index[0]
+def forecaster_for(index: pd.DatetimeIndex) -> str:
+    """The ML forecaster when the data (labelled ``index``) covers its warm-up and a month
+    more, else the fallback."""
+    span = index[-1] - index[0]
     if span >= pd.Timedelta(days=WARMUP_DAYS[ML_FORECASTER] + 31):
         return ML_FORECASTER
     return FALLBACK_FORECASTER
@@ -160,15 +163,19 @@ def _write(folder: Path, load: pd.Series, tables: dict[str, dict[str, object]]) 
 
 
 def example_site(out: Path, months: int | None) -> Site:
-    """``examples/site.toml`` as it is, paths made absolute (``site.end`` set with months)."""
+    """``examples/site.toml`` with the load forecaster of every site (:func:`forecaster_for`:
+    the ML forecaster, as its year of data allows), paths made absolute (``site.end`` set with
+    months)."""
     raw = tomllib.loads(EXAMPLE.read_text())
     for key in ("load_csv", "pv_csv"):
         if key in raw["site"]:
             raw["site"][key] = str((EXAMPLE.parent / raw["site"][key]).resolve())
     raw["tariff"]["urdb_json"] = str((EXAMPLE.parent / raw["tariff"]["urdb_json"]).resolve())
+    stamps = pd.read_csv(raw["site"]["load_csv"], usecols=[raw["site"]["timestamp_column"]])
+    index = pd.DatetimeIndex(pd.to_datetime(stamps.iloc[:, 0], utc=True))
+    raw["forecast"]["load"] = forecaster_for(index)
     if months is not None:
-        stamps = pd.read_csv(raw["site"]["load_csv"], usecols=[raw["site"]["timestamp_column"]])
-        first = pd.Timestamp(stamps.iloc[0, 0]).tz_convert(raw["site"]["timezone"])
+        first = index[0].tz_convert(raw["site"]["timezone"])
         warm = raw["forecast"].get("warmup_days", WARMUP_DAYS[raw["forecast"]["load"]])
         end = period_end(first + pd.Timedelta(days=warm), months)
         raw["site"]["end"] = end.tz_localize(None).isoformat()
@@ -193,7 +200,7 @@ def doe_sites(data: Path, out: Path, months: int | None) -> list[Site]:
     for doe in DOE_SITES:
         load = doe.read_load(data)
         power = battery_power_kw(float(load.max()))
-        forecaster = forecaster_for(load)
+        forecaster = forecaster_for(load.index)
         tables = site_tables(
             name=doe.name,
             timezone=doe.timezone,
@@ -226,7 +233,7 @@ def cambridge_sites(data: Path, out: Path, months: int | None) -> list[Site]:
         )
         name = f"cambridge_{building.name}_{tariff.key}"
         power = battery_power_kw(building.peak_kw)
-        forecaster = forecaster_for(load)
+        forecaster = forecaster_for(load.index)
         tables = site_tables(
             name=name,
             timezone=tariff.timezone,

@@ -182,8 +182,8 @@ def test_written_site_config_loads(tmp_path, shared_data):
     script = _script()
     index = pd.date_range("2019-01-01", periods=24 * 120, freq="h", tz=LA)
     load = pd.Series(100.0, index=index, name="load_kw")
-    assert script.forecaster_for(load) == "gradient_boosting"  # 120 days >= 56 + 31
-    assert script.forecaster_for(load.iloc[: 24 * 60]) == "seasonal_naive_week"
+    assert script.forecaster_for(load.index) == "gradient_boosting"  # 120 days >= 56 + 31
+    assert script.forecaster_for(load.index[: 24 * 60]) == "seasonal_naive_week"
     tariff = shared_data / "reopt" / "urdb" / "pge_e19_secondary_5cef0a415457a33576f60fe2.json"
     tables = script.site_tables(
         name="s1",
@@ -199,3 +199,18 @@ def test_written_site_config_loads(tmp_path, shared_data):
     assert config.dispatch.cadence.value == "daily"
     assert config.battery.energy_kwh == 40.0
     assert config.site.end == pd.Timestamp("2019-05-01", tz=LA)
+
+
+def test_the_example_gets_the_forecaster_of_every_site(tmp_path):
+    # the example's year of 15-min data covers the ML forecaster's 56-day warm-up and a month
+    # more, so it is measured with it like the other sites; the rest of its file is unchanged
+    script = _script()
+    site = script.example_site(tmp_path, months=2)
+    written = load_config(site.config)
+    example = load_config(script.EXAMPLE)
+    assert example.forecast.load == "seasonal_naive_week"
+    assert written.forecast.load == "gradient_boosting"
+    assert written.forecast.pv == example.forecast.pv
+    assert written.battery == example.battery
+    # two whole months after the month of the first decision (2023-01-01 + 56 days: February)
+    assert written.site.end == pd.Timestamp("2023-05-01", tz="America/New_York")
