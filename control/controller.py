@@ -326,7 +326,9 @@ class Controller:
         paid or the level the battery held on recent days, whichever is higher (the plan's
         own peak only where neither is known); a plan's peak would otherwise carry one
         forecast's optimism or pessimism into the whole month. Without them (perfect
-        foresight, where the plan is followed exactly), it is the plan's own peak.
+        foresight, where the plan is followed exactly), it is the plan's own peak. A target
+        that is the plan's peak is *provisional*: with ``lower_provisional`` the intraday guard
+        may lower it, never below the peak paid (:func:`control.intraday.lowered_targets`).
         """
         peaks = windows.peaks(grid)
         for key in windows.all_keys():
