@@ -6,7 +6,8 @@ P90 error, PV forecast a day back, no perfect-foresight rerun):
 
 ``fleet``
     :func:`sims.fleet.run_fleet` over identical sites (distinct names) on 1 and 2 workers, on
-    the local process pool and (full mode) on a Dask ``LocalCluster`` of worker processes.
+    the local process pool and (full mode) on a Dask ``LocalCluster`` of worker processes; in
+    both, each worker writes its sites' folders (``write_in_workers``).
     Site-years = sites x simulated days / 365.25 (the 14 warm-up days are history only); the
     throughput includes every fixed cost of a site (reading data, building models, settling,
     writing results). Scaling efficiency at 2 workers = throughput(2) / (2 x throughput(1)).
@@ -92,7 +93,13 @@ def _fleet_row(engine: str, workers: int, configs: list[Path], days: int, out: P
     try:
         started = time.perf_counter()
         result = run_fleet(
-            configs, out, executor=executor, max_workers=workers, report=False, progress=False
+            configs,
+            out,
+            executor=executor,
+            max_workers=workers,
+            report=False,
+            progress=False,
+            write_in_workers=True,  # both engines' workers share this machine's disk
         )
         wall_s = time.perf_counter() - started
     finally:

@@ -355,3 +355,12 @@ def test_site_manifest_names_each_input_with_its_hash(tmp_path):
         assert manifest["inputs"][key]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert manifest["valuestack_version"] and manifest["command"]
     assert manifest["status"] == "done" and manifest["inputs_sha256"]
+
+
+def test_write_in_workers_must_be_a_boolean_or_none(tmp_path):
+    configs = _fleet(tmp_path / "configs", n=1)
+    with pytest.raises(
+        InputError, match="write_in_workers: got 'yes'; expected True, False or None"
+    ):
+        run_fleet(configs, tmp_path / "out", write_in_workers="yes", progress=False)
+    assert not (tmp_path / "out").exists()

@@ -66,6 +66,35 @@ def test_dask_fleet_reports_a_failing_site_and_matches_the_process_pool(tmp_path
             assert table.loc[name, column] == pool_table.loc[name, column]
 
 
+def test_workers_or_the_fleet_process_write_the_same_site_folders(tmp_path, client):
+    # Dask workers writing their own folders (same machine), the process pool's workers (its
+    # default) and the fleet process writing from the results sent back: the same files, and a
+    # failing site is recorded by whoever writes
+    configs = _fleet(tmp_path / "configs", n=3)
+    _break_data(configs[1])
+    runs = {
+        "dask_workers": dict(executor=client.get_executor(), write_in_workers=True),
+        "pool_workers": dict(max_workers=2),
+        "fleet_process": dict(max_workers=2, write_in_workers=False),
+    }
+    tables = {}
+    for name, how in runs.items():
+        result = run_fleet(configs, tmp_path / name, report=False, progress=False, **how)
+        tables[name] = result.sites.set_index("site_dir")
+    for table in tables.values():
+        assert list(table["status"]) == ["done", "failed", "done"]
+        assert "site.load_csv" in table.loc["site01", "error"]
+    for name in runs:
+        assert "site.load_csv" in (tmp_path / name / "site01" / "error.txt").read_text()
+        assert _summaries(tmp_path / name, ["site00", "site02"]) == _summaries(
+            tmp_path / "fleet_process", ["site00", "site02"]
+        )
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(tmp_path / name / "site02" / "intervals.parquet"),
+            pd.read_parquet(tmp_path / "fleet_process" / "site02" / "intervals.parquet"),
+        )
+
+
 def test_dask_fleet_resumes_after_its_client_process_is_killed(tmp_path, client):
     configs = _fleet(tmp_path / "configs", n=10)
     out = tmp_path / "out"
