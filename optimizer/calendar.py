@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from markets.tariff import ExportMode, Tariff, TouDemandCharges
+from markets.tariff import ExportMode, Tariff
 
 __all__ = ["CalendarCache", "Lookups", "energy_lookups"]
 
@@ -39,11 +39,6 @@ class Lookups:
     import_rate_usd_per_kwh: np.ndarray
     sell_rate_usd_per_kwh: np.ndarray
     demand_periods: Mapping[str, np.ndarray]
-
-    @property
-    def tou_demand_period(self) -> np.ndarray | None:
-        """TOU demand period of every step; None without TOU demand charges."""
-        return self.demand_periods.get(TouDemandCharges.name)
 
 
 def energy_lookups(

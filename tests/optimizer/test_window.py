@@ -97,6 +97,6 @@ def test_calendar_cache_matches_the_tariff_lookups(freq, tz):
             got.import_rate_usd_per_kwh, t.import_rate_usd_per_kwh(window)
         )
         np.testing.assert_array_equal(got.sell_rate_usd_per_kwh, t.sell_rate_usd_per_kwh(window))
-        np.testing.assert_array_equal(got.tou_demand_period, t.tou_demand_period(window))
+        np.testing.assert_array_equal(got.demand_periods["tou"], t.tou_demand_period(window))
         direct = direct_lookups(t, window)
         np.testing.assert_array_equal(got.energy_period, direct.energy_period)
